@@ -115,6 +115,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),
+        // The whole loop (scripts/loop --quick) on the real default model, with this build's tools.
+        .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference"]),
         .testTarget(name: "MergingTests", dependencies: [
             "Merging", "Training", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -59,3 +59,26 @@ struct LocalBackendTests {
         #expect(verdict.completionTokens <= backend.maxExplanationTokens + 1)
     }
 }
+
+extension LocalBackendTests {
+    /// `judge --training-pairs` prompts, encoded as orpo-train encodes them (BOS, then the text with
+    /// special tokens parsed), are the very ids the local backend scores: training moves the
+    /// probabilities the judge reads.
+    @Test func trainingPairPromptsEncodeToTheIdsTheBackendScores() throws {
+        let backend = try Self.backend.get()
+        let tokenizer = backend.loaded.tokenizer
+        for file in ["restrict-to-banking.json", "restrict-to-banking-naive.json"] {
+            let config = try Fixture.judge(file)
+            let maker = try JudgeTrainingPairs(config: config, labelField: "label")
+            for record in try Self.records() {
+                let pair = try #require(try maker.pairs(for: record).first)
+                let values = try config.promptValues(in: record).get()
+                let prompt = PromptBuilder(config: config).prompt(values: values)
+                let scored = try backend.template.encode(prompt.messages, tokenizer: tokenizer)
+                    + tokenizer.encode(prompt.replyPrefix, addBOS: false, parseSpecial: false)
+                let trained = [tokenizer.bosID] + tokenizer.encode(try #require(pair["prompt"]?.string), addBOS: false, parseSpecial: true)
+                #expect(trained == scored, "\(file)")
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Retrain from a folder of judged traffic: preference pairs from every *.jsonl in it (the failures,
+# with the bank's refusal or the reference answers as the chosen reply) mixed with the training
+# split, a LoRA adapter trained with ORPO, and the merged model ready to deploy.
+#
+#   examples/pipelines/retrain-from-folder.sh judged/ out/
+#
+# Writes out/pairs.jsonl, out/train-log.jsonl, out/adapter.tar.gz and out/merged.gguf. Deploy by
+# renaming merged.gguf over the file `gemma-infer serve --model` names, then `kill -HUP` the server.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${FEEDBACKLOOP_BIN:-$here/.build/release}
+model=${FEEDBACKLOOP_MODEL:-${FEEDBACKLOOP_HOME:-$HOME/.cache/feedbackloop}/models/gemma-3-270m-q4_k_m.gguf}
+folder=${1:?usage: retrain-from-folder.sh judged-folder out-folder}
+out=${2:?usage: retrain-from-folder.sh judged-folder out-folder}
+mkdir -p "$out"
+cat "$folder"/*.jsonl \
+  | "$bin/orpo-pairs" --format messages --topic-field metadata.topic \
+      --reference "$here/examples/banking/train.jsonl" --eval "$here/examples/banking/eval.jsonl" \
+      --base "$here/examples/banking/train.jsonl" --base-ratio 4 --summary "$out/pairs-summary.json" \
+      -o "$out/pairs.jsonl" || [ $? -eq 1 ]
+"$bin/orpo-train" "$out/pairs.jsonl" --model "$model" --r 16 --alpha 32 --lr 4e-4 --warmup-ratio 0.1 \
+    --epochs 2 --max-length 192 --adapter-out "$out/adapter.tar.gz" > "$out/train-log.jsonl"
+"$bin/lora-merge" --base "$model" --adapter "$out/adapter.tar.gz" --out "$out/merged.gguf" --type q8_0
+echo "retrain-from-folder: $(wc -l < "$out/pairs.jsonl") pairs; merged model in $out/merged.gguf" >&2
