@@ -8,7 +8,8 @@ import Testing
 
 /// End-to-end on the real default model (Gemma 3 270M): runs when the model is installed, and under CI
 /// (`CI` set), where a missing model is a failure. A few records only: each is a forward pass.
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil))
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil),
+       .serialized)
 struct LocalBackendTests {
     static let backend: Result<LocalBackend, Error> = Result {
         let pool = try ComputePool(threads: 2)
@@ -57,5 +58,55 @@ struct LocalBackendTests {
         #expect(verdict.distribution != nil)
         #expect(verdict.completionTokens >= 1)
         #expect(verdict.completionTokens <= backend.maxExplanationTokens + 1)
+    }
+
+    /// Labels of several tokens, some starting others ("1" and "10"; "yes" and "yes, partly"): each
+    /// label's log-probability is its whole sequence's, as the generator scores that completion in one
+    /// pass, less what goes on into a longer label; and the cache is back to the prompt afterwards.
+    @Test func multiTokenLabelsScoreTheirWholeSequence() throws {
+        let backend = try Self.backend.get()
+        let tokenizer = backend.loaded.tokenizer
+        let prompt = PromptBuilder(config: try Fixture.judge("restrict-to-banking.json"))
+            .prompt(values: ["question": "can i raise my card limit", "answer": "Yes, in the app under Card settings."])
+        let promptIDs = try backend.template.encode(prompt.messages, tokenizer: tokenizer)
+            + tokenizer.encode(prompt.replyPrefix, addBOS: false, parseSpecial: false)
+        func sequenceLogprob(_ label: String) throws -> Double {
+            let ids = tokenizer.encode(label, addBOS: false, parseSpecial: false)
+            return Double(try backend.loaded.generator.scoreCompletion(promptIDs: promptIDs, completionIDs: ids).sum)
+        }
+        let scales = [
+            ScoreScale.numeric(["1", "2", "10"]),
+            ScoreScale(key: "score", options: [.init(label: "no", value: 0), .init(label: "yes, partly", value: 0.5),
+                                               .init(label: "yes", value: 1)]),
+        ]
+        for scale in scales {
+            let labels = try backend.labelTokens(scale)
+            #expect(labels.contains { $0.ids.count > 1 })
+            let request = BackendRequest(prompt: prompt, scale: scale, wantsLogprobs: true, wantsExplanation: false)
+            let reply = try backend.complete(request)
+            let scored = try #require(reply.scoreLogprobs)
+            #expect(scored.map(\.token) == scale.labels)
+            for (label, logprob) in scored {
+                let whole = try sequenceLogprob(label)
+                let longer = try scale.labels.filter { $0 != label && $0.hasPrefix(label) }.map { exp(try sequenceLogprob($0)) }
+                let expected = exp(whole) - longer.reduce(0, +)
+                #expect(abs(exp(logprob) - expected) < 5e-3 * max(exp(whole), 1e-3), "\(label): \(exp(logprob)) vs \(expected)")
+            }
+            // The cache holds the prompt again: the same request gives the same reply.
+            let again = try backend.complete(request)
+            for (a, b) in zip(scored, try #require(again.scoreLogprobs)) { #expect(abs(a.logprob - b.logprob) < 1e-4) }
+        }
+    }
+
+    @Test func exclusiveProbabilitiesTakeOutLongerLabels() {
+        // "1" (0.5) is extended by "10" (0.3), which is extended by "100" (0.1); "2" stands alone;
+        // "yes" (0.6) is extended by "yes, partly" (0.2) and "yes, fully" (0.1), which share "yes,".
+        let numbers = LocalBackend.exclusive([log(0.5), log(0.3), log(0.1), log(0.2)], ids: [[1], [1, 0], [1, 0, 0], [2]])
+        let words = LocalBackend.exclusive([log(0.6), log(0.2), log(0.1)], ids: [[5], [5, 6, 7], [5, 6, 8]])
+        for (got, want) in zip(numbers + words, [0.2, 0.2, 0.1, 0.2, 0.3, 0.2, 0.1]) {
+            #expect(abs(exp(got) - want) < 1e-12)
+        }
+        // Rounding that leaves nothing for the shorter label gives it no probability, not NaN.
+        #expect(exp(LocalBackend.exclusive([log(0.3), log(0.3)], ids: [[1], [1, 0]])[0]) == 0)
     }
 }

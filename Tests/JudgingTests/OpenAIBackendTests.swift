@@ -87,6 +87,36 @@ import Testing
         #expect(body["top_logprobs"] == 5)
     }
 
+    /// With the reply prefilled, the request ends with the assistant's `{"score": ` to continue (and no
+    /// response_format), the reply text is the prefix plus the continuation, and the score's
+    /// probabilities come from the first token written.
+    @Test func prefilledReplyContinuesTheScoreObject() throws {
+        let reply = chatCompletion(#"0, "explanation": "off topic"}"#, logprobs: [
+            ("0", log(0.6), [("0", log(0.6)), ("1", log(0.3)), ("\n", log(0.05))]),
+            (",", -0.01, [(",", -0.01)]),
+        ])
+        let server = try LoopbackHTTPServer(replies: [.json(reply)])
+        defer { server.stop() }
+        var settings = Self.backend(server).settings
+        settings.prefillReply = true
+        let backend = OpenAIBackend(settings: settings)
+        var options = JudgeOptions()
+        options.wantsLogprobs = true
+        let verdict = try Self.bankingJudge(backend, options: options).evaluate(["question": "q", "answer": "a"])
+        #expect(verdict.status == .ok, "\(verdict.json)")
+        #expect(abs((verdict.score ?? -1) - 1.0 / 3) < 1e-9)
+        #expect(verdict.decision?.label == "0")
+        #expect(verdict.explanation == "off topic")
+        let body = try #require(JSONParser.parse(try #require(server.requests.first).text).object)
+        let messages = try #require(body["messages"]?.array)
+        #expect(messages.last?["role"] == "assistant")
+        #expect(messages.last?["content"] == #"{"score": "#)
+        #expect(body["continue_final_message"] == true)
+        #expect(body["add_generation_prompt"] == false)
+        #expect(body["response_format"] == nil)
+        #expect(backend.parameters["prefill_reply"] == true)
+    }
+
     @Test func unparseableReplyKeepsTheRawText() throws {
         let server = try LoopbackHTTPServer(replies: [.json(chatCompletion("I am not able to evaluate banking advice."))])
         defer { server.stop() }
