@@ -178,20 +178,25 @@ import Testing
         #expect(judge.evaluate(["question": "q", "answer": "a"]).reason?.contains("token budget of 250") == true)
     }
 
-    @Test func pairwiseRunsBothOrdersAndCallsDisagreementATie() throws {
-        // Position bias: this judge always prefers whichever answer is shown first.
-        let server = try LoopbackHTTPServer(handler: { request in
+    /// A pairwise judge with position bias for the pair short/long (whichever is shown first wins) and
+    /// none for bad/good ("good" always wins).
+    static func pairwiseServer() throws -> LoopbackHTTPServer {
+        try LoopbackHTTPServer(handler: { request in
             let text = request.text
             if text.contains("Answer A: short") && text.contains("Answer B: long") || text.contains("Answer A: long") && text.contains("Answer B: short") {
                 return .json(chatCompletion(#"{"winner": "A", "explanation": "first is better"}"#))
             }
-            // Consistent for the other pair: "good" always wins.
             let aIsGood = text.contains("Answer A: good")
             return .json(chatCompletion(aIsGood ? #"{"winner": "A"}"# : #"{"winner": "B"}"#))
         })
+    }
+
+    static let pairwiseConfig = JudgeConfig(name: "preference", gradingType: .pairwise, definition: "Which answer helps more.")
+
+    @Test func pairwiseRunsBothOrdersAndCallsDisagreementATie() throws {
+        let server = try Self.pairwiseServer()
         defer { server.stop() }
-        let config = JudgeConfig(name: "preference", gradingType: .pairwise, definition: "Which answer helps more.")
-        let judge = try Judge(config: config, backend: Self.backend(server))
+        let judge = try Judge(config: Self.pairwiseConfig, backend: Self.backend(server))
         let biased = judge.evaluate(["question": "q", "answer_a": "short", "answer_b": "long"])
         #expect(biased.status == .ok)
         #expect(biased.pairwise?.winner == "tie")
