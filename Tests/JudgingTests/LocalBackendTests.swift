@@ -60,19 +60,34 @@ struct LocalBackendTests {
         #expect(verdict.completionTokens <= backend.maxExplanationTokens + 1)
     }
 
+    /// The model with float32 activations in every product: a prompt run in one pass and the same
+    /// prompt run in pieces then agree to float rounding. (The default 8-bit activations of
+    /// single-token passes move a rare token's log-probability by up to ~0.07, too much for an exact
+    /// comparison of two ways of computing it.)
+    static let exactBackend: Result<LocalBackend, Error> = Result {
+        let pool = try ComputePool(threads: 2)
+        return try LocalBackend(model: try ModelLoader.load(path: DefaultModel.path, pool: pool, precision: .exact))
+    }
+
     /// Labels of several tokens, some starting others ("1" and "10"; "yes" and "yes, partly"): each
     /// label's log-probability is its whole sequence's, as the generator scores that completion in one
     /// pass, less what goes on into a longer label; and the cache is back to the prompt afterwards.
     @Test func multiTokenLabelsScoreTheirWholeSequence() throws {
-        let backend = try Self.backend.get()
+        let backend = try Self.exactBackend.get()
         let tokenizer = backend.loaded.tokenizer
-        let prompt = PromptBuilder(config: try Fixture.judge("restrict-to-banking.json"))
-            .prompt(values: ["question": "can i raise my card limit", "answer": "Yes, in the app under Card settings."])
+        let prompt = JudgePrompt(messages: [ChatMessage(role: "user", content: """
+            Question: What is the capital of France? Answer: Paris. Rate the answer from 1 to 10 and say \
+            whether it is right (yes, no, or yes, partly). Reply {"score": <rating>}.
+            """)], replyPrefix: #"{"score": "#)
         let promptIDs = try backend.template.encode(prompt.messages, tokenizer: tokenizer)
             + tokenizer.encode(prompt.replyPrefix, addBOS: false, parseSpecial: false)
-        func sequenceLogprob(_ label: String) throws -> Double {
+        var whole: [String: Double] = [:]
+        func sequenceProbability(_ label: String) throws -> Double {
+            if let p = whole[label] { return p }
             let ids = tokenizer.encode(label, addBOS: false, parseSpecial: false)
-            return Double(try backend.loaded.generator.scoreCompletion(promptIDs: promptIDs, completionIDs: ids).sum)
+            let p = exp(Double(try backend.loaded.generator.scoreCompletion(promptIDs: promptIDs, completionIDs: ids).sum))
+            whole[label] = p
+            return p
         }
         let scales = [
             ScoreScale.numeric(["1", "2", "10"]),
@@ -83,18 +98,16 @@ struct LocalBackendTests {
             let labels = try backend.labelTokens(scale)
             #expect(labels.contains { $0.ids.count > 1 })
             let request = BackendRequest(prompt: prompt, scale: scale, wantsLogprobs: true, wantsExplanation: false)
-            let reply = try backend.complete(request)
-            let scored = try #require(reply.scoreLogprobs)
+            let scored = try #require(try backend.complete(request).scoreLogprobs)
             #expect(scored.map(\.token) == scale.labels)
             for (label, logprob) in scored {
-                let whole = try sequenceLogprob(label)
-                let longer = try scale.labels.filter { $0 != label && $0.hasPrefix(label) }.map { try exp(sequenceLogprob($0)) }
-                let expected = exp(whole) - longer.reduce(0, +)
-                #expect(abs(exp(logprob) - expected) < 5e-3 * max(exp(whole), 1e-3), "\(label): \(exp(logprob)) vs \(expected)")
+                let longer = try scale.labels.filter { $0 != label && $0.hasPrefix(label) }.map(sequenceProbability)
+                let expected = try sequenceProbability(label) - longer.reduce(0, +)
+                #expect(abs(exp(logprob) - expected) < 1e-3 * max(expected, 1e-4), "\(label): \(exp(logprob)) vs \(expected)")
             }
             // The cache holds the prompt again: the same request gives the same reply.
             let again = try #require(try backend.complete(request).scoreLogprobs)
-            for (a, b) in zip(scored, again) { #expect(abs(a.logprob - b.logprob) < 1e-3) }
+            for (a, b) in zip(scored, again) { #expect(abs(exp(a.logprob) - exp(b.logprob)) < 1e-4, "\(a) vs \(b)") }
         }
     }
 
