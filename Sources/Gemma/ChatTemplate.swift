@@ -33,7 +33,23 @@ public struct ChatTemplate: Sendable {
     }
 
     /// The prompt ids for `messages`, ending with the opening of the model's turn.
-    public func encode(_ messages: [ChatMessage], tokenizer: any TextTokenizer) throws -> [Int] {
+    ///
+    /// With `continuingFinal`, the last message must be the assistant's and is left open: the ids
+    /// end with the opening of the model's turn followed by that message's text, encoded on its own,
+    /// exactly as if the model had written it ("prefilling" the reply, vLLM's
+    /// `continue_final_message`). A judge reads the score as the next token after `{"score": `.
+    public func encode(_ messages: [ChatMessage], tokenizer: any TextTokenizer, continuingFinal: Bool = false) throws -> [Int] {
+        var messages = messages
+        var opening = ""
+        if continuingFinal {
+            guard let last = messages.last, last.role == "assistant" || last.role == "model" else {
+                throw GemmaError.invalidParameter(
+                    name: "messages[\(max(0, messages.count - 1))].role",
+                    message: "continuing the final message needs it to be the assistant's, got '\(messages.last?.role ?? "")'")
+            }
+            opening = last.content
+            messages.removeLast()
+        }
         var ids = [tokenizer.bosID]
         for t in try Self.turns(messages) {
             ids.append(startOfTurn)
@@ -43,7 +59,7 @@ public struct ChatTemplate: Sendable {
         }
         ids.append(startOfTurn)
         ids += tokenizer.encode("model\n", addBOS: false, parseSpecial: false)
-        return ids
+        return opening.isEmpty ? ids : ids + tokenizer.encode(opening, addBOS: false, parseSpecial: false)
     }
 
     /// The same prompt as text without the leading `<bos>`, for tools that take prompts as strings

@@ -8,11 +8,20 @@ public enum PromptInput: Sendable, Equatable {
     case question(String)
     case prompt(String)
     case messages([ChatMessage])
+    /// `messages` whose last, an assistant's, is continued rather than answered (the record's
+    /// `continue_final_message: true`, as vLLM's chat API names it).
+    case continuation([ChatMessage])
 
     /// Reads the input of a record; `questionField` renames the question field.
     public init(record r: JSONObject, questionField: String = "question") throws {
         if let v = r["messages"], !v.isNull {
-            self = .messages(try PromptInput.messages(v))
+            let messages = try PromptInput.messages(v)
+            switch r["continue_final_message"] {
+            case nil, .null?, .bool(false)?: self = .messages(messages)
+            case .bool(true)?: self = .continuation(messages)
+            case let other?:
+                throw RecordError("field 'continue_final_message' must be a boolean, got \(other.kindName)")
+            }
         } else if let v = r[questionField], !v.isNull {
             guard let q = v.string else {
                 throw RecordError("field '\(questionField)' must be a string, got \(v.kindName)")
@@ -62,6 +71,8 @@ public enum PromptInput: Sendable, Equatable {
             return try ChatTemplate(tokenizer: tok).encode(msgs, tokenizer: tok)
         case .messages(let msgs):
             return try ChatTemplate(tokenizer: tok).encode(msgs, tokenizer: tok)
+        case .continuation(let msgs):
+            return try ChatTemplate(tokenizer: tok).encode(msgs, tokenizer: tok, continuingFinal: true)
         }
     }
 }

@@ -17,8 +17,11 @@ import Records
 /// instead of once per record. This is exact (the cache rows of a prefix do not depend on what
 /// follows it).
 ///
-/// A label longer than one token is scored by its first token; labels whose first tokens coincide are
-/// refused when the backend is asked to score them.
+/// A label longer than one token ("10" is "1" then "0" for Gemma's tokenizer, which splits digits) is
+/// scored by the summed log-probability of its whole token sequence: its later tokens are run on top of
+/// the prompt's cache, which is cut back to the prompt afterwards. When one label's tokens begin
+/// another's ("1" and "10", "yes" and "yes, partly"), the shorter label gets only the probability of
+/// not going on into the longer one, so the scores of all labels are disjoint and sum to at most one.
 public final class LocalBackend: JudgeBackend, @unchecked Sendable {
     public let loaded: LoadedModel
     public let template: ChatTemplate
@@ -53,21 +56,64 @@ public final class LocalBackend: JudgeBackend, @unchecked Sendable {
         return p
     }
 
-    /// The token id of each label's first token.
-    func labelTokens(_ scale: ScoreScale) throws -> [(label: String, id: Int)] {
-        var pairs: [(label: String, id: Int)] = []
+    /// The token ids of each label, as the tokenizer writes the label on its own.
+    func labelTokens(_ scale: ScoreScale) throws -> [(label: String, ids: [Int])] {
+        var labels: [(label: String, ids: [Int])] = []
         for option in scale.options {
             let ids = loaded.tokenizer.encode(option.label, addBOS: false, parseSpecial: false)
-            guard let first = ids.first else {
+            guard !ids.isEmpty else {
                 throw JudgeError.backendUnavailable("the score label '\(option.label)' encodes to no tokens")
             }
-            if let clash = pairs.first(where: { $0.id == first }) {
+            if let clash = labels.first(where: { $0.ids == ids }) {
                 throw JudgeError.backendUnavailable(
-                    "the score labels '\(clash.label)' and '\(option.label)' start with the same token; the local backend cannot tell them apart")
+                    "the score labels '\(clash.label)' and '\(option.label)' encode to the same tokens; the local backend cannot tell them apart")
             }
-            pairs.append((option.label, first))
+            labels.append((option.label, ids))
         }
-        return pairs
+        return labels
+    }
+
+    /// Each label's log-probability as the reply's next tokens, given the logits after the prompt that
+    /// `cache` holds. Labels of several tokens run their later tokens on the cache, which is cut back
+    /// to the prompt before returning (also when a pass fails).
+    func labelLogprobs(_ labels: [(label: String, ids: [Int])], promptLogits: [Float], cache: KVCache) throws -> [Double] {
+        let promptCount = cache.count
+        defer { cache.truncate(to: promptCount) }
+        let first = LogProbabilities(logits: promptLogits)
+        let vocabulary = promptLogits.count
+        var inclusive: [Double] = []
+        for label in labels {
+            var sum = Double(first[label.ids[0]])
+            if label.ids.count > 1 {
+                cache.truncate(to: promptCount)
+                // Row i of the logits predicts the label's token i + 1.
+                let rows = try loaded.model.forward(Array(label.ids.dropLast()), cache: cache, logits: .all)
+                for (i, next) in label.ids.dropFirst().enumerated() {
+                    sum += Double(LogProbabilities(logits: Array(rows[i * vocabulary ..< (i + 1) * vocabulary]))[next])
+                }
+            }
+            inclusive.append(sum)
+        }
+        return Self.exclusive(inclusive, ids: labels.map(\.ids))
+    }
+
+    /// Log-probabilities of "the reply is this label and not a longer one": a label's probability
+    /// less those of the labels that extend it directly (their token sequences start with its own and
+    /// no other label lies in between). Direct extensions of one label cannot start one another, so
+    /// their events are disjoint and their probabilities add up.
+    static func exclusive(_ inclusive: [Double], ids: [[Int]]) -> [Double] {
+        func extends(_ longer: [Int], _ shorter: [Int]) -> Bool {
+            longer.count > shorter.count && longer.starts(with: shorter)
+        }
+        return inclusive.indices.map { i in
+            let direct = ids.indices.filter { j in
+                extends(ids[j], ids[i]) && !ids.indices.contains { k in extends(ids[k], ids[i]) && extends(ids[j], ids[k]) }
+            }
+            guard !direct.isEmpty else { return inclusive[i] }
+            // p_i - sum p_j, computed relative to p_i; rounding can leave nothing, which is "never".
+            let rest = 1 - direct.reduce(0) { $0 + exp(inclusive[$1] - inclusive[i]) }
+            return rest > 0 ? inclusive[i] + log(rest) : -Double.greatestFiniteMagnitude
+        }
     }
 
     public func complete(_ request: BackendRequest) throws -> BackendReply {
@@ -82,8 +128,8 @@ public final class LocalBackend: JudgeBackend, @unchecked Sendable {
         cachedIDs = Array(promptIDs[..<cache.count])  // what the cache holds if the pass below fails
         let logits = try model.forward(Array(promptIDs[cache.count...]), cache: cache, logits: .last)
         cachedIDs = promptIDs
-        let logprobs = LogProbabilities(logits: logits)
-        let scored = labels.map { (token: $0.label, logprob: Double(logprobs[$0.id])) }
+        let logprobs = try labelLogprobs(labels, promptLogits: logits, cache: cache)
+        let scored = zip(labels, logprobs).map { (token: $0.label, logprob: $1) }
         guard let best = scored.max(by: { $0.logprob < $1.logprob }) else {
             throw JudgeError.backendUnavailable("the scale has no options")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Gemma
 import HTTPClient
 import Records
 
@@ -20,6 +21,12 @@ public struct OpenAISettings: Sendable {
     public var structuredOutput = true
     /// Alternatives per token when log-probabilities are requested.
     public var topLogprobs = 5
+    /// Send the reply's opening (`{"score": `) as an unfinished assistant message for the server to
+    /// continue (vLLM's `continue_final_message`, also understood by `gemma-infer serve`), instead of
+    /// asking for structured output. The score is then the first token the server writes, read from
+    /// the same context as the local backend's, which small models need: left to themselves they
+    /// often never write the JSON asked for.
+    public var prefillReply = false
 
     public init(baseURL: String, model: String, apiKey: String? = nil) {
         self.baseURL = baseURL
@@ -54,8 +61,10 @@ public final class OpenAIBackend: JudgeBackend, @unchecked Sendable {
     public var modelName: String { settings.model }
 
     public var parameters: JSONObject {
-        ["backend": "openai", "base_url": .string(settings.baseURL), "temperature": .double(settings.temperature),
-         "max_tokens": JSONValue(settings.maxTokens)]
+        var p: JSONObject = ["backend": "openai", "base_url": .string(settings.baseURL), "temperature": .double(settings.temperature),
+                             "max_tokens": JSONValue(settings.maxTokens)]
+        if settings.prefillReply { p["prefill_reply"] = true }
+        return p
     }
 
     public var endpoint: String {
@@ -95,7 +104,7 @@ public final class OpenAIBackend: JudgeBackend, @unchecked Sendable {
                 onRetry?("attempt \(n) failed: \(reason); retrying in \(String(format: "%.2f", delay)) s")
             }
             do {
-                return try Self.decode(response.body, scale: request.scale, url: endpoint)
+                return try Self.decode(response.body, scale: request.scale, url: endpoint, prefix: prefill(request))
             } catch let failure as BackendFailure where attempt < attempts {
                 let delay = settings.retry.delay(afterAttempt: attempt, retryAfter: nil)
                 onRetry?("attempt \(attempt) failed: \(failure); retrying in \(String(format: "%.2f", delay)) s")
@@ -105,11 +114,19 @@ public final class OpenAIBackend: JudgeBackend, @unchecked Sendable {
         }
     }
 
+    /// The reply's opening sent for the server to continue, or "" when the reply is not prefilled.
+    func prefill(_ request: BackendRequest) -> String {
+        settings.prefillReply ? request.prompt.replyPrefix : ""
+    }
+
     /// The chat completions request for one judgement.
     public func requestBody(_ request: BackendRequest, structured: Bool) -> JSONObject {
+        var messages = request.prompt.messages
+        let opening = prefill(request)
+        if !opening.isEmpty { messages.append(ChatMessage(role: "assistant", content: opening)) }
         var body: JSONObject = [
             "model": .string(settings.model),
-            "messages": .array(request.prompt.messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
+            "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
             "temperature": .double(settings.temperature),
             "max_tokens": JSONValue(settings.maxTokens),
         ]
@@ -117,7 +134,10 @@ public final class OpenAIBackend: JudgeBackend, @unchecked Sendable {
             body["logprobs"] = true
             body["top_logprobs"] = JSONValue(settings.topLogprobs)
         }
-        if structured && !request.prompt.replyPrefix.isEmpty {
+        if !opening.isEmpty {
+            body["continue_final_message"] = true
+            body["add_generation_prompt"] = false
+        } else if structured && !request.prompt.replyPrefix.isEmpty {
             body["response_format"] = .object(Self.responseFormat(request.scale))
         }
         return body
@@ -143,8 +163,9 @@ public final class OpenAIBackend: JudgeBackend, @unchecked Sendable {
         var description: String
     }
 
-    /// Reads the reply text, usage and the score token's log-probabilities from a response body.
-    static func decode(_ body: [UInt8], scale: ScoreScale, url: String) throws -> BackendReply {
+    /// Reads the reply text, usage and the score token's log-probabilities from a response body;
+    /// `prefix` is the prefilled opening the server's content continues.
+    static func decode(_ body: [UInt8], scale: ScoreScale, url: String, prefix: String = "") throws -> BackendReply {
         func snippet() -> String {
             let text = String(decoding: body.prefix(200), as: UTF8.self)
             return body.count > 200 ? text + "…" : text
@@ -155,19 +176,20 @@ public final class OpenAIBackend: JudgeBackend, @unchecked Sendable {
         guard let choice = object["choices"]?[0]?.object, let message = choice["message"]?.object else {
             throw BackendFailure(description: "\(url): the response has no choices[0].message: \(snippet())")
         }
-        let text = message["content"]?.string ?? message["refusal"]?.string ?? ""
+        let text = prefix + (message["content"]?.string ?? message["refusal"]?.string ?? "")
         let usage = object["usage"]?.object
         var reply = BackendReply(text: text, promptTokens: usage?["prompt_tokens"]?.int ?? 0,
                                  completionTokens: usage?["completion_tokens"]?.int ?? 0)
         if let tokens = choice["logprobs"]?["content"]?.array {
-            reply.scoreLogprobs = scoreLogprobs(tokens, scale: scale)
+            reply.scoreLogprobs = scoreLogprobs(tokens, scale: scale, after: prefix)
         }
         return reply
     }
 
     /// The alternatives at the position where the score is written: the first allowed label after the
-    /// scale's key (`"score": 4`), or failing that the first allowed label at all (a bare `4`).
-    static func scoreLogprobs(_ tokens: [JSONValue], scale: ScoreScale) -> [(token: String, logprob: Double)]? {
+    /// scale's key (`"score": 4`, the key possibly in the prefilled `prefix`), or failing that the
+    /// first allowed label at all (a bare `4`).
+    static func scoreLogprobs(_ tokens: [JSONValue], scale: ScoreScale, after prefix: String = "") -> [(token: String, logprob: Double)]? {
         func isLabel(_ token: String) -> Bool {
             let cleaned = token.trimmingCharacters(in: CharacterSet(charactersIn: " \t\n\"'"))
             return scale.options.contains { $0.label.lowercased() == cleaned.lowercased() }
@@ -182,7 +204,7 @@ public final class OpenAIBackend: JudgeBackend, @unchecked Sendable {
             }
             return list
         }
-        var seen = ""
+        var seen = prefix
         var firstLabel: JSONValue?
         for entry in tokens {
             guard let token = entry["token"]?.string else { continue }

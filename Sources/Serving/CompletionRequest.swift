@@ -4,9 +4,9 @@ import Records
 
 /// An OpenAI `POST /v1/chat/completions` or `POST /v1/completions` body, read into the record the
 /// filter would answer: `messages` or `prompt` plus the overrides it understands (`max_tokens`,
-/// `temperature`, `top_p`, `seed`, `stop`, `top_logprobs`, and llama.cpp's `top_k`,
-/// `repetition_penalty`). Answering that record with `RecordInference` is what makes the server's
-/// answers equal the filter's for the same seed.
+/// `temperature`, `top_p`, `seed`, `stop`, `top_logprobs`, llama.cpp's `top_k`, `repetition_penalty`,
+/// and vLLM's `continue_final_message`). Answering that record with `RecordInference` is what makes
+/// the server's answers equal the filter's for the same seed.
 struct CompletionRequest: Sendable {
     enum Kind: Sendable {
         case chat, completion
@@ -50,6 +50,7 @@ struct CompletionRequest: Sendable {
             if let last = list.last(where: { $0["role"]?.string == "user" }), let text = Self.text(last["content"]) {
                 r["question"] = .string(text)
             }
+            try Self.continuation(b, into: &r)
         case .completion:
             r["prompt"] = .string(try Self.prompt(b["prompt"]))
         }
@@ -128,6 +129,23 @@ struct CompletionRequest: Sendable {
         case .completion:
             if let v = b["logprobs"], !v.isNull { r["top_logprobs"] = .int(Int64(try count(v, "logprobs"))) }
         }
+    }
+
+    /// vLLM's `continue_final_message: true` (with `add_generation_prompt: false`, which may be
+    /// left out): the last message, the assistant's, is continued instead of answered, so a client
+    /// can fix how the reply starts. The reply's content is the continuation only.
+    private static func continuation(_ b: JSONObject, into r: inout JSONObject) throws {
+        let continuing = try bool(b, "continue_final_message") ?? false
+        let generationPrompt = try bool(b, "add_generation_prompt")
+        if continuing && generationPrompt == true {
+            throw APIError.badRequest("'continue_final_message' and 'add_generation_prompt' cannot both be true.",
+                                      param: "add_generation_prompt")
+        }
+        if !continuing && generationPrompt == false {
+            throw APIError.badRequest("'add_generation_prompt': false is only supported with 'continue_final_message': true.",
+                                      param: "add_generation_prompt")
+        }
+        if continuing { r["continue_final_message"] = true }
     }
 
     private static func count(_ v: JSONValue?, _ name: String) throws -> Int {

@@ -80,6 +80,8 @@ struct JudgeCommand: ParsableCommand {
     var noStructuredOutput = false
     @Flag(help: "Ask the server for log-probabilities and score by their expectation.")
     var logprobs = false
+    @Flag(help: "Send the reply's opening ({\"score\": ) for the server to continue (vLLM's continue_final_message; gemma-infer serve) instead of asking for structured output: the score is the first token written, as with --local.")
+    var prefill = false
 
     @Option(name: [.customShort("j"), .customLong("jobs")], help: "Requests in flight at once (output order is kept).")
     var jobs = 1
@@ -222,6 +224,7 @@ struct JudgeCommand: ParsableCommand {
             settings.temperature = temperature
             settings.maxTokens = maxTokens
             settings.structuredOutput = !noStructuredOutput
+            settings.prefillReply = prefill
             // Retries are reported from the worker threads; one line at a time.
             let lock = NSLock()
             backend = OpenAIBackend(settings: settings) { message in

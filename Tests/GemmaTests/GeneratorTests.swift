@@ -23,6 +23,21 @@ struct GeneratorTests {
         }
     }
 
+    /// A continued final message: the opening of the model's turn, then its text encoded on its own,
+    /// as if the model had written it; only the assistant's message can be continued.
+    @Test func chatTemplateContinuesTheFinalAssistantMessage() throws {
+        let m = try RealModel.load(.exact)
+        let template = try ChatTemplate(tokenizer: m.tokenizer)
+        let question = [ChatMessage(role: "user", content: "What is APR?")]
+        let open = try template.encode(question + [ChatMessage(role: "assistant", content: #"{"score": "#)],
+                                       tokenizer: m.tokenizer, continuingFinal: true)
+        #expect(open == (try template.encode(question, tokenizer: m.tokenizer))
+            + m.tokenizer.encode(#"{"score": "#, addBOS: false, parseSpecial: false))
+        #expect(throws: GemmaError.self) {
+            try template.encode(question, tokenizer: m.tokenizer, continuingFinal: true)
+        }
+    }
+
     @Test func stopsAtMaxTokensAndAtStopStrings() throws {
         let m = try RealModel.load(.exact)
         let ids = m.tokenizer.encode(prompt, addBOS: true, parseSpecial: true)

@@ -21,9 +21,9 @@ private func recordNumber(_ request: RecordedRequest) -> Int {
 /// Whole runs of the filter: faults, concurrency, order, exit status, calibration.
 @Suite struct JudgeRunTests {
     /// Every fault once per record, then success: 429 with Retry-After, 500, a 200 that is not JSON, a
-    /// dropped connection, a timeout; plus fenced and plain successes. With -j 4 every record must end
-    /// scored, in input order, none lost and none duplicated.
-    @Test func faultsThenSuccessKeepEveryRecordInOrder() throws {
+    /// dropped connection, a timeout; plus fenced and prose successes. One at a time and four at once,
+    /// every record must end scored, in input order, none lost and none duplicated.
+    @Test(arguments: [1, 4]) func faultsThenSuccessKeepEveryRecordInOrder(jobs: Int) throws {
         let attempts = AttemptCounter()
         let server = try LoopbackHTTPServer(handler: { request in
             let n = recordNumber(request)
@@ -44,7 +44,7 @@ private func recordNumber(_ request: RecordedRequest) -> Int {
         let backend = OpenAIBackendTests.backend(server, timeout: 1)
         let judge = try OpenAIBackendTests.bankingJudge(backend)
         let lines = (0..<21).map { #"{"id": "r\#($0)", "question": "q\#($0)", "answer": "a"}"# }
-        let result = try runJudge(judge, lines: lines, jobs: 4)
+        let result = try runJudge(judge, lines: lines, jobs: jobs)
         #expect(result.status == 0)
         #expect(result.records.map { $0["id"]?.string ?? "" } == (0..<21).map { "r\($0)" })
         for (n, record) in result.records.enumerated() {
@@ -75,6 +75,32 @@ private func recordNumber(_ request: RecordedRequest) -> Int {
         #expect(result.records[1].verdict("restrict_to_banking")?["raw"] == "no idea")
         #expect(result.messages.contains { $0.contains("parse_error") && $0.contains("line 2") })
         #expect(result.messages.contains { $0.contains("the record has no field \"answer\"") && $0.contains("line 5") })
+    }
+
+    /// Pairwise records are judged in both orders; the run reports how often the orders agreed, on
+    /// stderr and in the calibration report.
+    @Test func pairwiseConsistencyIsReported() throws {
+        let server = try OpenAIBackendTests.pairwiseServer()
+        defer { server.stop() }
+        let lines = [#"{"id": "p0", "question": "q", "answer_a": "short", "answer_b": "long", "label": "a"}"#,
+                     #"{"id": "p1", "question": "q", "answer_a": "bad", "answer_b": "good", "label": "b"}"#,
+                     #"{"id": "p2", "question": "q", "answer_a": "good", "answer_b": "bad", "label": "a"}"#]
+        let judge = try Judge(config: OpenAIBackendTests.pairwiseConfig, backend: OpenAIBackendTests.backend(server))
+        let result = try runJudge(judge, lines: lines, jobs: 2)
+        #expect(result.status == 0)
+        #expect(result.records.map { $0["id"]?.string } == ["p0", "p1", "p2"])
+        let verdicts = result.records.map { $0.verdict("preference") ?? [:] }
+        #expect(verdicts.map { $0["winner"]?.string } == ["tie", "b", "a"])
+        #expect(verdicts.map { $0["consistent"]?.bool } == [false, true, true])
+        #expect(verdicts[0]["orders"] == ["a", "b"])
+        #expect(server.requests.count == 6)
+        #expect(result.messages.contains { $0.contains("pairwise orders agreed on 2 of 3 (consistency 0.667)") }, "\(result.messages)")
+
+        let calibrated = try runJudge(try Judge(config: OpenAIBackendTests.pairwiseConfig, backend: OpenAIBackendTests.backend(server)),
+                                      lines: lines, calibrate: "label")
+        let report = try #require(calibrated.records.first?["calibration"]?.object)
+        #expect(report["pairwise_consistency"]?.double.map { abs($0 - 2.0 / 3) < 1e-9 } == true)
+        #expect(report["compared"] == 3)
     }
 
     @Test func severalJudgesEachAddTheirMetric() throws {

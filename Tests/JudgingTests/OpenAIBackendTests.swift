@@ -87,6 +87,37 @@ import Testing
         #expect(body["top_logprobs"] == 5)
     }
 
+    /// With the reply prefilled, the request ends with the assistant's `{"score": ` to continue (and no
+    /// response_format), the reply text is the prefix plus the continuation, and the score's
+    /// probabilities come from the first token written.
+    @Test func prefilledReplyContinuesTheScoreObject() throws {
+        let reply = chatCompletion(#"0, "explanation": "off topic"}"#, logprobs: [
+            ("0", log(0.6), [("0", log(0.6)), ("1", log(0.3)), ("\n", log(0.05))]),
+            (",", -0.01, [(",", -0.01)]),
+        ])
+        let server = try LoopbackHTTPServer(replies: [.json(reply)])
+        defer { server.stop() }
+        var settings = Self.backend(server).settings
+        settings.prefillReply = true
+        let backend = OpenAIBackend(settings: settings)
+        var options = JudgeOptions()
+        options.wantsLogprobs = true
+        let verdict = try Self.bankingJudge(backend, options: options).evaluate(["question": "q", "answer": "a"])
+        #expect(verdict.status == .ok, "\(verdict.json)")
+        #expect(abs((verdict.score ?? -1) - 1.0 / 3) < 1e-9)
+        #expect(verdict.decision?.label == "0")
+        #expect(verdict.explanation == "off topic")
+        let sent = try #require(server.requests.first)
+        let body = try #require(try JSONParser.parse(sent.text).object)
+        let messages = try #require(body["messages"]?.array)
+        #expect(messages.last?["role"] == "assistant")
+        #expect(messages.last?["content"] == #"{"score": "#)
+        #expect(body["continue_final_message"] == true)
+        #expect(body["add_generation_prompt"] == false)
+        #expect(body["response_format"] == nil)
+        #expect(backend.parameters["prefill_reply"] == true)
+    }
+
     @Test func unparseableReplyKeepsTheRawText() throws {
         let server = try LoopbackHTTPServer(replies: [.json(chatCompletion("I am not able to evaluate banking advice."))])
         defer { server.stop() }
@@ -148,20 +179,25 @@ import Testing
         #expect(judge.evaluate(["question": "q", "answer": "a"]).reason?.contains("token budget of 250") == true)
     }
 
-    @Test func pairwiseRunsBothOrdersAndCallsDisagreementATie() throws {
-        // Position bias: this judge always prefers whichever answer is shown first.
-        let server = try LoopbackHTTPServer(handler: { request in
+    /// A pairwise judge with position bias for the pair short/long (whichever is shown first wins) and
+    /// none for bad/good ("good" always wins).
+    static func pairwiseServer() throws -> LoopbackHTTPServer {
+        try LoopbackHTTPServer(handler: { request in
             let text = request.text
             if text.contains("Answer A: short") && text.contains("Answer B: long") || text.contains("Answer A: long") && text.contains("Answer B: short") {
                 return .json(chatCompletion(#"{"winner": "A", "explanation": "first is better"}"#))
             }
-            // Consistent for the other pair: "good" always wins.
             let aIsGood = text.contains("Answer A: good")
             return .json(chatCompletion(aIsGood ? #"{"winner": "A"}"# : #"{"winner": "B"}"#))
         })
+    }
+
+    static let pairwiseConfig = JudgeConfig(name: "preference", gradingType: .pairwise, definition: "Which answer helps more.")
+
+    @Test func pairwiseRunsBothOrdersAndCallsDisagreementATie() throws {
+        let server = try Self.pairwiseServer()
         defer { server.stop() }
-        let config = JudgeConfig(name: "preference", gradingType: .pairwise, definition: "Which answer helps more.")
-        let judge = try Judge(config: config, backend: Self.backend(server))
+        let judge = try Judge(config: Self.pairwiseConfig, backend: Self.backend(server))
         let biased = judge.evaluate(["question": "q", "answer_a": "short", "answer_b": "long"])
         #expect(biased.status == .ok)
         #expect(biased.pairwise?.winner == "tie")

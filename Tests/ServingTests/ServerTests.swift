@@ -99,6 +99,36 @@ import Testing
         #expect(records[3]["comment"] == "good")
     }
 
+    /// vLLM's `continue_final_message`: the assistant's last message is continued, the content is
+    /// the continuation only, and it equals the filter's for the same record; the parameter is
+    /// checked.
+    @Test func continuingTheFinalMessageEqualsTheFilters() async throws {
+        let server = try await TestServer(model: TinyServingModel.load)
+        let messages = #"[{"role":"user","content":"say hi to the cat"},{"role":"assistant","content":"hi"}]"#
+        let reply = try await server.post("/v1/chat/completions",
+            #"{"messages":\#(messages),"continue_final_message":true,"add_generation_prompt":false,"max_tokens":6,"temperature":0.9,"seed":7,"logprobs":true,"top_logprobs":2}"#)
+        let lastIsUser = try await server.post("/v1/chat/completions",
+            #"{"messages":[{"role":"user","content":"hi"}],"continue_final_message":true}"#)
+        let both = try await server.post("/v1/chat/completions",
+            #"{"messages":\#(messages),"continue_final_message":true,"add_generation_prompt":true}"#)
+        let noPrompt = try await server.post("/v1/chat/completions", #"{"messages":\#(messages),"add_generation_prompt":false}"#)
+        try await server.stop()
+        #expect(reply.status == 200, "\(reply.text)")
+        var record = try #require(try JSONParser.parse(
+            #"{"messages":\#(messages),"continue_final_message":true,"max_tokens":6,"temperature":0.9,"seed":7}"#).object)
+        let expected = try Self.filterAnswer(record, model: try TinyServingModel.load())
+        #expect(reply.json?.value(atPath: "choices")?[0]?["message"]?["content"]?.string == expected)
+        let tokens = reply.json?.value(atPath: "choices")?[0]?["logprobs"]?["content"]?.array
+        #expect(tokens?.first?["top_logprobs"]?.array?.count == 2)
+        // Answered as a new turn instead, the same record gives another prompt.
+        record["continue_final_message"] = false
+        let newTurn = try RecordInference(model: try TinyServingModel.load(), settings: InferenceSettings()).process(record)
+        #expect(newTurn["prompt_tokens"] != reply.json?.value(atPath: "usage.prompt_tokens"))
+        #expect(lastIsUser.status == 400, "\(lastIsUser.text)")
+        #expect(both.status == 400 && both.json?.value(atPath: "error.param") == "add_generation_prompt")
+        #expect(noPrompt.status == 400 && noPrompt.json?.value(atPath: "error.param") == "add_generation_prompt")
+    }
+
     @Test func everyErrorStatusComesFromARealBadRequest() async throws {
         let server = try await TestServer(model: TinyServingModel.load) { config in
             config.maxBodyBytes = 2048

@@ -1,0 +1,61 @@
+import Foundation
+import Inference
+import Records
+import TestSupport
+import Testing
+@testable import Judging
+
+/// The built `judge` against the built `gemma-infer serve` on the loopback interface, and the same
+/// records judged in process (`--local`), both on the real default model. Runs when the model is
+/// installed, and under CI (`CI` set), where a missing model is a failure. Three records and one
+/// without an answer: each HTTP judgement is one ~770-token prefill, a few seconds in all.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil))
+struct EndToEndTests {
+    /// Three judge-eval records, with one lacking its answer put in the middle.
+    static func input() throws -> (text: String, ids: [String]) {
+        var lines = try String(contentsOfFile: try Fixture.path("judge-eval-head.jsonl"), encoding: .utf8)
+            .split(separator: "\n").prefix(3).map(String.init)
+        lines.insert(#"{"id": "no-answer", "question": "how do i close my savings account"}"#, at: 2)
+        let ids = try lines.map { try #require(try JSONParser.parse($0).object?["id"]?.string) }
+        return (lines.joined(separator: "\n") + "\n", ids)
+    }
+
+    /// The HTTP backend reads the score distribution from the server's `top_logprobs` at the token
+    /// after the prefilled `{"score": `; the local backend reads it from the same position's logits.
+    /// Same model, same prompt tokens, so the same verdicts. The expected scores differ only by
+    /// float rounding: the local backend runs each prompt in chunks after the prefix it shares with
+    /// the previous one, the server runs it whole, so the matrix products add in another order, and
+    /// the server's log-probabilities pass through JSON. Measured differences are at most 2e-6 (the
+    /// outputs' 6-digit rounding); the tolerance is 1e-3 on a 0-1 score: loose against rounding,
+    /// tight against a different context (left to write its reply's opening itself, the server's
+    /// model put 0.38 on a record scored 0.31 here).
+    @Test func httpAndLocalBackendsAgree() throws {
+        let config = try Fixture.path("judges/restrict-to-banking.json")
+        let (input, ids) = try Self.input()
+        let server = try ServeProcess(model: DefaultModel.path)
+        let http = try runTool("judge", ["--config", config, "--base-url", server.baseURL, "--model", "gemma-3-270m",
+                                         "--logprobs", "--prefill", "--max-tokens", "4"], stdin: input)
+        server.stop()
+        let local = try runTool("judge", ["--config", config, "--local", "--local-model", DefaultModel.path, "--threads", "2"],
+                                stdin: input)
+        for run in [http, local] {
+            #expect(run.status == 1, "\(run.stderr)")  // the record without an answer
+            #expect(run.records.map { $0["id"]?.string ?? "?" } == ids)
+            #expect(run.stderr.contains("the record has no field \"answer\"") && run.stderr.contains("line 3"), "\(run.stderr)")
+        }
+        let httpVerdicts = http.records.map { $0.verdict("restrict_to_banking") ?? [:] }
+        let localVerdicts = local.records.map { $0.verdict("restrict_to_banking") ?? [:] }
+        #expect(httpVerdicts.map { $0["status"]?.string } == ["ok", "ok", "error", "ok"])
+        #expect(localVerdicts.map { $0["status"]?.string } == ["ok", "ok", "error", "ok"])
+        for (i, (h, l)) in zip(httpVerdicts, localVerdicts).enumerated() where i != 2 {
+            #expect(h["decision"] != nil && h["decision"] == l["decision"], "record \(i): \(h) vs \(l)")
+            #expect(h["pass"] == l["pass"], "record \(i)")
+            let hs = try #require(h["score"]?.double), ls = try #require(l["score"]?.double)
+            #expect(abs(hs - ls) < 1e-3, "record \(i): http \(hs), local \(ls)")
+            // Both labels were among the server's top alternatives.
+            #expect((h["covered_mass"]?.double ?? 0) > 0.5, "record \(i): \(h)")
+            #expect(h["model"] == "gemma-3-270m")
+            #expect(l["model"] == "gemma-3-270m-q4_k_m")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Records
+import TestSupport
+
+/// The built `gemma-infer serve` running as a child process on a free loopback port, as a user would
+/// start it: the port is read from its "listening on" line on stderr.
+final class ServeProcess {
+    let process = Process()
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+
+    /// Starts the server on `model` and returns once it listens; throws with its stderr when it exits
+    /// first, or when it has not listened within `patience` seconds (a guard against a hung test, not
+    /// a timing).
+    init(model: String, threads: Int = 2, patience: Double = 300) throws {
+        let logPath = temporaryPath(".serve-log.jsonl")
+        process.executableURL = productsDirectory(containing: "gemma-infer").appendingPathComponent("gemma-infer")
+        process.arguments = ["serve", "--model", model, "--threads", String(threads), "--host", "127.0.0.1", "--port", "0",
+                             "--log", logPath]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let listening = ListeningLine()
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            listening.feed(data)
+            if data.isEmpty { handle.readabilityHandler = nil }
+        }
+        try process.run()
+        guard listening.wait(seconds: patience), let port = listening.port else {
+            process.terminate()
+            process.waitUntilExit()
+            throw RecordError("gemma-infer serve did not start: \(listening.text)")
+        }
+        self.port = port
+    }
+
+    /// SIGTERM (a graceful stop) and wait for the exit.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// Collects the server's stderr and finds the port in "listening on http://127.0.0.1:PORT".
+private final class ListeningLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private let found = DispatchSemaphore(value: 0)
+    private var buffer = Data()
+    private var signalled = false
+    private(set) var port: Int?
+
+    var text: String { lock.withLock { String(decoding: buffer, as: UTF8.self) } }
+
+    func feed(_ data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        buffer.append(data)
+        let text = String(decoding: buffer, as: UTF8.self)
+        if port == nil, let range = text.range(of: #"listening on http://[^:\s]+:[0-9]+"#, options: .regularExpression) {
+            port = Int(text[range].split(separator: ":").last ?? "")
+        }
+        // Found, or the stream ended (the server exited): either way the waiter can go on.
+        if !signalled && (port != nil || data.isEmpty) {
+            signalled = true
+            found.signal()
+        }
+    }
+
+    func wait(seconds: Double) -> Bool {
+        found.wait(timeout: .now() + seconds) == .success
+    }
+}
