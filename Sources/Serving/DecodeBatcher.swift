@@ -33,6 +33,13 @@ final class DecodeBatcher: @unchecked Sendable {
         return largest
     }
 
+    /// Sessions that have run their prompt and wait for the next step to take them in.
+    var waitingToJoin: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return joining.count
+    }
+
     /// Generates like `Generator.generate(_:onPiece:)`, with the decode steps batched. Blocking:
     /// the prompt runs on the calling thread, which then waits for the session to leave the batch.
     /// `onPiece` is called on the stepping thread: it must be quick (it holds up every request).
