@@ -16,7 +16,11 @@ final class DecodeBatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var joining: [Member] = []
     private var stepping = false
+    private var stepped = 0
     private var largest = 0
+
+    /// The name of the stepping thread (seen in debuggers, and by tests that hold a step).
+    static let threadName = "gemma-decode-batch"
 
     /// A session in the batch and how to hand its outcome back.
     private struct Member {
@@ -33,11 +37,11 @@ final class DecodeBatcher: @unchecked Sendable {
         return largest
     }
 
-    /// Sessions that have run their prompt and wait for the next step to take them in.
-    var waitingToJoin: Int {
+    /// Sessions in the batch or waiting for the next step to take them in.
+    var memberCount: Int {
         lock.lock()
         defer { lock.unlock() }
-        return joining.count
+        return stepped + joining.count
     }
 
     /// Generates like `Generator.generate(_:onPiece:)`, with the decode steps batched. Blocking:
@@ -57,7 +61,12 @@ final class DecodeBatcher: @unchecked Sendable {
         let start = !stepping
         stepping = true
         lock.unlock()
-        if start { BlockingWork.start { [self] in step() } }
+        if start {
+            BlockingWork.start { [self] in
+                Thread.current.name = Self.threadName
+                step()
+            }
+        }
     }
 
     /// The stepping loop: admit the sessions that joined, run one batched forward, let each
@@ -68,6 +77,7 @@ final class DecodeBatcher: @unchecked Sendable {
             lock.lock()
             batch += joining
             joining.removeAll()
+            stepped = batch.count
             if batch.isEmpty {
                 stepping = false
                 lock.unlock()

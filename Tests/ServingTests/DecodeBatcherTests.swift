@@ -32,22 +32,20 @@ import Testing
         let requests = Self.cases.map { $0.request(loaded.tokenizer.encode($0.prompt, addBOS: true, parseSpecial: true)) }
         let alone = try requests.map { try loaded.generator.generate($0) }
 
-        // The first request holds the stepping thread on its first piece until the other three
-        // have run their prompts and wait to join: from then on all four step together.
-        let others = requests.count - 1
+        // Whichever request first gets a piece on the stepping thread holds that thread until all
+        // four have run their prompts and are members: no one can finish before, and from then
+        // on all four step together. (Pieces released by a prompt run on the request's own thread.)
+        let gate = Gate()
+        let hold: @Sendable (TextPiece) -> Bool = { _ in
+            if Thread.current.name == DecodeBatcher.threadName && !gate.isOpen {
+                for _ in 0..<4000 where batcher.memberCount < requests.count { usleep(5000) }
+                gate.open()
+            }
+            return true
+        }
         let together = try await withThrowingTaskGroup(of: (Int, GenerationResult).self) { group in
             for (i, request) in requests.enumerated() {
-                group.addTask {
-                    try await offPool {
-                        var first = true
-                        let result = try batcher.generate(request, onPiece: i != 0 ? nil : { _ in
-                            for _ in 0..<4000 where first && batcher.waitingToJoin < others { usleep(5000) }
-                            first = false
-                            return true
-                        })
-                        return (i, result)
-                    }
-                }
+                group.addTask { try await offPool { (i, try batcher.generate(request, onPiece: hold)) } }
             }
             var results = [GenerationResult?](repeating: nil, count: requests.count)
             for try await (i, r) in group { results[i] = r }
@@ -78,5 +76,22 @@ import Testing
         let (k, c) = try await (kept, cancelled)
         #expect(k.tokenIDs == expected.tokenIDs)
         #expect(c.finishReason == .stop && c.completionTokens < 16)
+    }
+}
+
+private final class Gate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var opened = false
+
+    var isOpen: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return opened
+    }
+
+    func open() {
+        lock.lock()
+        opened = true
+        lock.unlock()
     }
 }
