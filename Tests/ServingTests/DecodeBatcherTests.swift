@@ -35,11 +35,11 @@ import Testing
         // Whichever request first gets a piece on the stepping thread holds that thread until all
         // four have run their prompts and are members: no one can finish before, and from then
         // on all four step together. (Pieces released by a prompt run on the request's own thread.)
-        let gate = Gate()
+        let gate = CancelFlag()  // set: the gate is open
         let hold: @Sendable (TextPiece) -> Bool = { _ in
-            if Thread.current.name == DecodeBatcher.threadName && !gate.isOpen {
+            if Thread.current.name == DecodeBatcher.threadName && !gate.isSet {
                 for _ in 0..<4000 where batcher.memberCount < requests.count { usleep(5000) }
-                gate.open()
+                gate.set()
             }
             return true
         }
@@ -79,19 +79,3 @@ import Testing
     }
 }
 
-private final class Gate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var opened = false
-
-    var isOpen: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return opened
-    }
-
-    func open() {
-        lock.lock()
-        opened = true
-        lock.unlock()
-    }
-}
