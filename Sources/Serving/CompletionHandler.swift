@@ -5,9 +5,9 @@ import Inference
 import Records
 
 /// Answers the completion endpoints: checks the request against the model before taking a slot
-/// (so that a bad request is a 400, never a broken stream), waits for a slot, generates on a
-/// thread of its own, logs the record and records the metrics, and answers in one body or as
-/// server-sent events.
+/// (so that a bad request is a 400, never a broken stream), waits for a slot, runs the prompt on a
+/// thread of its own and decodes in the model's batch (`DecodeBatcher`), logs the record and
+/// records the metrics, and answers in one body or as server-sent events.
 struct CompletionHandler: Sendable {
     let host: ModelHost
     let queue: AdmissionQueue
