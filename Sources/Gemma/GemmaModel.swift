@@ -53,9 +53,8 @@ public final class GemmaModel: @unchecked Sendable {
     /// ([n, V] row-major), or none.
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitRows = .last) throws -> [Float] {
         guard !tokens.isEmpty else { throw GemmaError.emptyPrompt }
-        for t in tokens where t < 0 || t >= config.vocabularySize {
-            throw GemmaError.tokenOutOfRange(id: t, vocabularySize: config.vocabularySize)
-        }
+        try checkTokens(tokens)
+        try check(cache)
         try cache.reserve(cache.count + tokens.count)
         var out: [Float] = []
         var start = 0
@@ -63,20 +62,51 @@ public final class GemmaModel: @unchecked Sendable {
             let end = min(tokens.count, start + max(1, chunkSize))
             let isLast = end == tokens.count
             let rows: LogitRows = logits == .all ? .all : (isLast ? logits : .none)
-            let chunk = forwardChunk(Array(tokens[start..<end]), cache: cache, logits: rows)
+            let segment = Segment(cache: cache, row: 0, count: end - start, position: cache.count)
+            let chunk = forwardRows(Array(tokens[start..<end]), segments: [segment], scratch: cache.scratch,
+                                    logits: rows, rowExact: false)
             out.append(contentsOf: chunk)
             start = end
         }
         return out
     }
 
-    private func forwardChunk(_ tokens: [Int], cache: KVCache, logits rows: LogitRows) -> [Float] {
+    func checkTokens(_ tokens: [Int]) throws {
+        for t in tokens where t < 0 || t >= config.vocabularySize {
+            throw GemmaError.tokenOutOfRange(id: t, vocabularySize: config.vocabularySize)
+        }
+    }
+
+    /// A cache made for another model's shape would be read out of bounds: refuse it.
+    func check(_ cache: KVCache) throws {
+        guard cache.layerCount == config.layerCount, cache.rowWidth == config.kvHeadCount * config.headDim else {
+            throw GemmaError.invalidParameter(
+                name: "cache", message: "made for \(cache.layerCount) layers of \(cache.rowWidth) values, the model has "
+                    + "\(config.layerCount) of \(config.kvHeadCount * config.headDim)")
+        }
+    }
+
+    /// Consecutive tokens of one sequence within a forward call: rows `row ..< row + count` of the
+    /// call's activations, at positions `position ..< position + count` of `cache`.
+    struct Segment {
+        let cache: KVCache
+        let row: Int
+        let count: Int
+        let position: Int
+    }
+
+    /// The forward pass over n rows made of one or more segments (one sequence's prompt chunk, or
+    /// one new token of each of several sequences): the linear layers run once over all n rows,
+    /// attention runs per segment against its own cache. `rowExact` makes every row's numbers
+    /// those of a call with that row alone (dot-product kernels, LoRA row by row), so that batched
+    /// decoding gives bit-for-bit the answers of decoding one sequence at a time.
+    func forwardRows(_ tokens: [Int], segments: [Segment], scratch s: ForwardScratch,
+                     logits rows: LogitRows, rowExact: Bool) -> [Float] {
         let c = config
         let n = tokens.count, h = c.hiddenSize, hd = c.headDim
         let nh = c.headCount, nkv = c.kvHeadCount, ff = c.intermediateSize
         let rw = nkv * hd, qw = nh * hd
-        let p0 = cache.count
-        let s = cache.scratch
+        let method: MatmulMethod = rowExact ? .dotKernels : .automatic
 
         let x = s.buffer(0, count: n * h)
         let xn = s.buffer(1, count: n * h)
@@ -85,44 +115,51 @@ public final class GemmaModel: @unchecked Sendable {
         let o = s.buffer(4, count: n * h)
         let gate = s.buffer(5, count: n * ff)
         let up = s.buffer(6, count: n * ff)
+        let k = s.buffer(9, count: n * rw)
+        let v = s.buffer(10, count: n * rw)
 
         for (r, t) in tokens.enumerated() {
             weights.embedding.dequantizeRow(t, into: x + r * h)
             for j in 0..<h { x[r * h + j] *= embedScale }
         }
 
-        let globalRope = Ops.RopeTable(positionStart: p0, rows: n, invFreq: invFreqGlobal)
+        var positions: [Int] = []
+        positions.reserveCapacity(n)
+        for seg in segments { positions += seg.position..<(seg.position + seg.count) }
+        let globalRope = Ops.RopeTable(positions: positions, invFreq: invFreqGlobal)
         let localRope = invFreqLocal == invFreqGlobal
-            ? globalRope : Ops.RopeTable(positionStart: p0, rows: n, invFreq: invFreqLocal)
+            ? globalRope : Ops.RopeTable(positions: positions, invFreq: invFreqLocal)
 
         for l in 0..<c.layerCount {
             let w = weights.layers[l]
             let sliding = c.slidingLayers[l] && c.slidingWindow != nil
-            let kRows = cache.keys[l] + p0 * rw
-            let vRows = cache.values[l] + p0 * rw
 
             // Attention block.
             w.attnNorm.withUnsafeBufferPointer {
                 Ops.rmsNorm(x, into: xn, rows: n, dim: h, weight: $0.baseAddress!, eps: c.rmsNormEps)
             }
-            apply(w.q, xn, n, q, scratch: s)
-            apply(w.k, xn, n, kRows, scratch: s)
-            apply(w.v, xn, n, vRows, scratch: s)
+            apply(w.q, xn, n, q, scratch: s, method: method)
+            apply(w.k, xn, n, k, scratch: s, method: method)
+            apply(w.v, xn, n, v, scratch: s, method: method)
             if let qNorm = w.qNorm, let kNorm = w.kNorm {
                 qNorm.withUnsafeBufferPointer {
                     Ops.rmsNorm(q, rows: n * nh, dim: hd, weight: $0.baseAddress!, eps: c.rmsNormEps)
                 }
                 kNorm.withUnsafeBufferPointer {
-                    Ops.rmsNorm(kRows, rows: n * nkv, dim: hd, weight: $0.baseAddress!, eps: c.rmsNormEps)
+                    Ops.rmsNorm(k, rows: n * nkv, dim: hd, weight: $0.baseAddress!, eps: c.rmsNormEps)
                 }
             }
             let rope = sliding ? localRope : globalRope
             Ops.rope(q, rows: n, heads: nh, dim: hd, rowStride: qw, table: rope)
-            Ops.rope(kRows, rows: n, heads: nkv, dim: hd, rowStride: rw, table: rope)
+            Ops.rope(k, rows: n, heads: nkv, dim: hd, rowStride: rw, table: rope)
+            for seg in segments {
+                (seg.cache.keys[l] + seg.position * rw).update(from: k + seg.row * rw, count: seg.count * rw)
+                (seg.cache.values[l] + seg.position * rw).update(from: v + seg.row * rw, count: seg.count * rw)
+            }
 
-            attention(q: q, out: att, cache: cache, layer: l, n: n, p0: p0, sliding: sliding)
+            attention(q: q, out: att, segments: segments, layer: l, sliding: sliding, scratch: s)
 
-            apply(w.o, att, n, o, scratch: s)
+            apply(w.o, att, n, o, scratch: s, method: method)
             if let post = w.postAttnNorm {
                 post.withUnsafeBufferPointer {
                     Ops.rmsNorm(o, rows: n, dim: h, weight: $0.baseAddress!, eps: c.rmsNormEps)
@@ -134,13 +171,13 @@ public final class GemmaModel: @unchecked Sendable {
             w.ffnNorm.withUnsafeBufferPointer {
                 Ops.rmsNorm(x, into: xn, rows: n, dim: h, weight: $0.baseAddress!, eps: c.rmsNormEps)
             }
-            apply(w.gate, xn, n, gate, scratch: s)
-            apply(w.up, xn, n, up, scratch: s)
+            apply(w.gate, xn, n, gate, scratch: s, method: method)
+            apply(w.up, xn, n, up, scratch: s, method: method)
             // gelu is the costliest elementwise step of a long prefill (n·ff tanh calls): split it.
             pool.parallelFor(n * ff, chunk: 16_384) { range, _ in
                 for j in range { gate[j] = Ops.geluTanh(gate[j]) * up[j] }
             }
-            apply(w.down, gate, n, o, scratch: s)
+            apply(w.down, gate, n, o, scratch: s, method: method)
             if let post = w.postFfnNorm {
                 post.withUnsafeBufferPointer {
                     Ops.rmsNorm(o, rows: n, dim: h, weight: $0.baseAddress!, eps: c.rmsNormEps)
@@ -148,7 +185,7 @@ public final class GemmaModel: @unchecked Sendable {
             }
             for j in 0..<(n * h) { x[j] += o[j] }
         }
-        cache.count = p0 + n
+        for seg in segments { seg.cache.count = seg.position + seg.count }
 
         let first: Int
         switch rows {
@@ -163,35 +200,44 @@ public final class GemmaModel: @unchecked Sendable {
         let vocab = c.vocabularySize
         var logits = [Float](repeating: 0, count: m * vocab)
         logits.withUnsafeMutableBufferPointer { lp in
-            weights.output.multiply(xn, count: m, into: lp.baseAddress!, precision: precision, pool: pool)
+            weights.output.multiply(xn, count: m, into: lp.baseAddress!, precision: precision, pool: pool, method: method)
             if let cap = c.finalLogitSoftcap { Ops.softcap(lp.baseAddress!, count: m * vocab, cap: cap) }
         }
         return logits
     }
 
-    /// Scaled dot-product attention of the `n` new queries over the cached keys, per head; each
-    /// KV head serves nh/nkv query heads. Causal, and on sliding layers limited to the last W keys.
+    /// Scaled dot-product attention of each segment's queries over its own cached keys, per head;
+    /// each KV head serves nh/nkv query heads. Causal, and on sliding layers limited to the last W
+    /// keys. All (segment, head) pairs run in one parallel loop.
     private func attention(q: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
-                           cache: KVCache, layer l: Int, n: Int, p0: Int, sliding: Bool) {
+                           segments: [Segment], layer l: Int, sliding: Bool, scratch: ForwardScratch) {
         let c = config
         let hd = c.headDim, nh = c.headCount, nkv = c.kvHeadCount
         let rw = nkv * hd, qw = nh * hd
         let window = sliding ? c.slidingWindow! : Int.max
-        // Keys any query of this chunk can see.
-        let kStart = sliding ? max(0, p0 - window + 1) : 0
-        let kEnd = p0 + n
-        let T = kEnd - kStart
+        // Per segment: the keys any of its queries can see, and where its scores go.
+        var spans: [(kStart: Int, T: Int, offset: Int)] = []
+        var total = 0
+        for seg in segments {
+            let kStart = sliding ? max(0, seg.position - window + 1) : 0
+            let T = seg.position + seg.count - kStart
+            spans.append((kStart, T, total))
+            total += nh * seg.count * T
+        }
+        let scoresAll = scratch.buffer(7, count: total)
         let group = nh / nkv
-        let scoresAll = cache.scratch.buffer(7, count: nh * n * T)
 
-        pool.parallelFor(nh, chunk: 1) { heads, _ in
-            for head in heads {
+        pool.parallelFor(segments.count * nh, chunk: 1) { items, _ in
+            for item in items {
+                let seg = segments[item / nh], span = spans[item / nh], head = item % nh
+                let n = seg.count, p0 = seg.position, kStart = span.kStart, T = span.T
                 let g = head / group
-                let scores = scoresAll + head * n * T
-                let kp = cache.keys[l] + kStart * rw + g * hd
-                let vp = cache.values[l] + kStart * rw + g * hd
+                let scores = scoresAll + span.offset + head * n * T
+                let kp = seg.cache.keys[l] + kStart * rw + g * hd
+                let vp = seg.cache.values[l] + kStart * rw + g * hd
+                let qp = q + seg.row * qw + head * hd
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(T), Int32(hd),
-                            c.attentionScale, q + head * hd, Int32(qw), kp, Int32(rw), 0, scores, Int32(T))
+                            c.attentionScale, qp, Int32(qw), kp, Int32(rw), 0, scores, Int32(T))
                 for i in 0..<n {
                     let row = scores + i * T
                     let pos = p0 + i
@@ -204,25 +250,31 @@ public final class GemmaModel: @unchecked Sendable {
                     for j in b..<T { row[j] = 0 }
                 }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(T),
-                            1, scores, Int32(T), vp, Int32(rw), 0, out + head * hd, Int32(qw))
+                            1, scores, Int32(T), vp, Int32(rw), 0, out + seg.row * qw + head * hd, Int32(qw))
             }
         }
     }
 
-    /// y [n, out] = x [n, in] · Wᵀ, plus the LoRA delta scale · (x Aᵀ) Bᵀ when present.
+    /// y [n, out] = x [n, in] · Wᵀ, plus the LoRA delta scale · (x Aᵀ) Bᵀ when present. With
+    /// `.dotKernels` (row-exact mode) the LoRA products also run one row at a time, since a BLAS
+    /// may pick a different kernel, and so a different summation order, for a different row count.
     private func apply(_ lin: Linear, _ x: UnsafePointer<Float>, _ n: Int, _ y: UnsafeMutablePointer<Float>,
-                       scratch: ForwardScratch) {
-        lin.weight.multiply(x, count: n, into: y, precision: precision, pool: pool)
+                       scratch: ForwardScratch, method: MatmulMethod) {
+        lin.weight.multiply(x, count: n, into: y, precision: precision, pool: pool, method: method)
         guard let lora = lin.lora else { return }
         let r = lora.rank, inF = lin.inFeatures, outF = lin.outFeatures
         let t = scratch.buffer(8, count: n * r)
-        lora.a.withUnsafeBufferPointer { a in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(r), Int32(inF),
-                        1, x, Int32(inF), a.baseAddress!, Int32(inF), 0, t, Int32(r))
-        }
-        lora.b.withUnsafeBufferPointer { b in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outF), Int32(r),
-                        lora.scale, t, Int32(r), b.baseAddress!, Int32(r), 1, y, Int32(outF))
+        let blocks = method == .dotKernels ? (0..<n).map { $0..<($0 + 1) } : [0..<n]
+        for rows in blocks {
+            let m = Int32(rows.count), x0 = x + rows.lowerBound * inF, t0 = t + rows.lowerBound * r
+            lora.a.withUnsafeBufferPointer { a in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(r), Int32(inF),
+                            1, x0, Int32(inF), a.baseAddress!, Int32(inF), 0, t0, Int32(r))
+            }
+            lora.b.withUnsafeBufferPointer { b in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(outF), Int32(r),
+                            lora.scale, t0, Int32(r), b.baseAddress!, Int32(r), 1, y + rows.lowerBound * outF, Int32(outF))
+            }
         }
     }
 }

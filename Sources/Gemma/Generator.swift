@@ -75,76 +75,22 @@ public final class Generator: @unchecked Sendable {
     /// Generates a completion. `onText` receives text as it becomes final (never a part of a
     /// stop string, never half a UTF-8 character); returning false cancels (finish reason stop).
     public func generate(_ request: GenerationRequest, onText: ((String) -> Bool)? = nil) throws -> GenerationResult {
-        let start = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        try generate(request, onPiece: onText.map { onText in { onText($0.text) } })
+    }
 
-        try request.sampling.validate()
-        guard request.maxTokens >= 0 else {
-            throw GemmaError.invalidParameter(name: "max_tokens", message: "must be >= 0, got \(request.maxTokens)")
+    /// The same, with each piece's token log-probabilities (when the request asks for them).
+    public func generate(_ request: GenerationRequest, onPiece: ((TextPiece) -> Bool)?) throws -> GenerationResult {
+        let session = try start(request, onPiece: onPiece)
+        while let token = session.pendingToken {
+            session.advance(logits: try model.forward([token], cache: session.cache))
         }
-        if let k = request.topLogprobs, k < 0 || k > 20 {
-            throw GemmaError.invalidParameter(name: "top_logprobs", message: "must be between 0 and 20, got \(k)")
-        }
-        let prompt = request.promptIDs
-        guard !prompt.isEmpty else { throw GemmaError.emptyPrompt }
-        let limit = model.config.contextLength
-        guard prompt.count < limit else { throw GemmaError.contextOverflow(needed: prompt.count + 1, limit: limit) }
-        let maxTokens = min(request.maxTokens, limit - prompt.count)
+        return session.result()
+    }
 
-        var sampler = Sampler(request.sampling)
-        let cache = KVCache(config: model.config, limit: prompt.count + maxTokens,
-                            initialCapacity: prompt.count + min(maxTokens, 256))
-        var logits = try model.forward(prompt, cache: cache)
-        var history = prompt
-        var generated: [Int] = []
-        var logprobs: [TokenLogprob]? = request.topLogprobs == nil ? nil : []
-        var decoder = tokenizer.makeStreamingDecoder()
-        var stopper = StopStringMatcher(stops: request.stop)
-        var text = ""
-        var finish = FinishReason.length
-        var done = false
-        var ttft: Double?
-
-        func release(_ piece: String) {
-            guard !piece.isEmpty else { return }
-            text += piece
-            if let onText, !onText(piece) {
-                finish = .stop
-                done = true
-            }
-        }
-
-        while generated.count < maxTokens && !done {
-            let lp = request.topLogprobs.map { _ in LogProbabilities(logits: logits) }
-            let id = sampler.sample(&logits, history: history)
-            if ttft == nil { ttft = elapsed() }
-            if let lp, let k = request.topLogprobs {
-                logprobs?.append(TokenLogprob(
-                    id: id, text: tokenText(id), logprob: lp[id],
-                    top: lp.top(k).map { ($0.id, self.tokenText($0.id), $0.logprob) }))
-            }
-            if stopTokenIDs.contains(id) {
-                finish = .stop
-                break
-            }
-            generated.append(id)
-            history.append(id)
-            release(stopper.feed(decoder.feed(id)))
-            if stopper.matched {
-                finish = .stop
-                done = true
-            }
-            if !done && generated.count < maxTokens {
-                logits = try model.forward([id], cache: cache)
-            }
-        }
-        if !stopper.matched {
-            // End of generation: what the decoder and the stop matcher held back is final now.
-            release(stopper.feed(decoder.finish()) + stopper.flush())
-        }
-        return GenerationResult(
-            text: text, tokenIDs: generated, finishReason: finish, promptTokens: prompt.count,
-            timeToFirstToken: ttft ?? elapsed(), latency: elapsed(), seed: sampler.seed, logprobs: logprobs)
+    /// Checks the request, runs its prompt and samples the first token: a session whose decode
+    /// steps the caller runs (one at a time as `generate` does, or batched with other sessions).
+    public func start(_ request: GenerationRequest, onPiece: ((TextPiece) -> Bool)? = nil) throws -> GenerationSession {
+        try GenerationSession(generator: self, request: request, onPiece: onPiece)
     }
 
     /// The text of one token for logprob output (bytes of a partial character shown as U+FFFD).

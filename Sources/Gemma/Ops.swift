@@ -35,18 +35,19 @@ enum Ops {
         return 0.5 * x * (1 + tanhf(c * (x + 0.044715 * x * x * x)))
     }
 
-    /// cos and sin of every rotary angle of `rows` tokens from `positionStart` on, [rows, d/2] each:
-    /// computed once per forward call and shared by every layer with the same base.
+    /// cos and sin of every rotary angle of the tokens at `positions` (one per row), [rows, d/2]
+    /// each: computed once per forward call and shared by every layer with the same base.
     struct RopeTable {
         let cos: [Float]
         let sin: [Float]
         let half: Int
 
-        init(positionStart: Int, rows: Int, invFreq: [Float]) {
+        init(positions: [Int], invFreq: [Float]) {
             half = invFreq.count
+            let rows = positions.count
             var c = [Float](repeating: 0, count: rows * half), s = c
             for r in 0..<rows {
-                let pos = Float(positionStart + r)
+                let pos = Float(positions[r])
                 for i in 0..<half {
                     let angle = pos * invFreq[i]
                     c[r * half + i] = cosf(angle)

@@ -20,19 +20,29 @@ public struct RecordInference: Sendable {
         self.adapterName = adapterName
     }
 
+    /// Runs one generation: `Generator.generate` by default; the server passes its scheduler,
+    /// which steps the decode phases of concurrent requests together.
+    public typealias Generate = @Sendable (GenerationRequest, ((TextPiece) -> Bool)?) throws -> GenerationResult
+
     /// Answers one record. `onText` receives the answer as it is generated.
     public func process(_ record: JSONObject, onText: ((String) -> Bool)? = nil) throws -> JSONObject {
+        try process(record, generate: nil, onPiece: onText.map { onText in { onText($0.text) } })
+    }
+
+    /// The same, generating with `generate`, and handing `onPiece` each piece of the answer with
+    /// its tokens' log-probabilities in the record's form (`Self.json`).
+    public func process(_ record: JSONObject, generate: Generate?, onPiece: ((TextPiece) -> Bool)?) throws -> JSONObject {
         let s = try settings.overridden(by: record)
         let input = try PromptInput(record: record, questionField: questionField)
         let ids = try input.tokenIDs(for: model, system: s.system)
         if let field = completionField {
             return try score(record, promptIDs: ids, field: field, settings: s)
         }
+        let request = GenerationRequest(promptIDs: ids, maxTokens: s.maxTokens, sampling: s.sampling, stop: s.stop,
+                                        topLogprobs: s.topLogprobs)
         let result = try wrap {
-            try model.generator.generate(
-                GenerationRequest(promptIDs: ids, maxTokens: s.maxTokens, sampling: s.sampling, stop: s.stop,
-                                  topLogprobs: s.topLogprobs),
-                onText: onText)
+            if let generate { return try generate(request, onPiece) }
+            return try model.generator.generate(request, onPiece: onPiece)
         }
         var out = record
         out["answer"] = .string(result.text)
@@ -86,7 +96,8 @@ public struct RecordInference: Sendable {
 
     static func ms(_ seconds: Double) -> Double { (seconds * 1e6).rounded() / 1e3 }
 
-    static func json(_ t: TokenLogprob) -> JSONValue {
+    /// A token's log-probability as the record's `logprobs` entries hold it.
+    public static func json(_ t: TokenLogprob) -> JSONValue {
         .object(["id": JSONValue(t.id), "token": .string(t.text), "logprob": .double(Double(t.logprob)),
                  "top_logprobs": .array(t.top.map {
                      .object(["id": JSONValue($0.id), "token": .string($0.text), "logprob": .double(Double($0.logprob))])

@@ -5,9 +5,9 @@ import Inference
 import Records
 
 /// Answers the completion endpoints: checks the request against the model before taking a slot
-/// (so that a bad request is a 400, never a broken stream), waits for a slot, generates on a
-/// thread of its own, logs the record and records the metrics, and answers in one body or as
-/// server-sent events.
+/// (so that a bad request is a 400, never a broken stream), waits for a slot, runs the prompt on a
+/// thread of its own and decodes in the model's batch (`DecodeBatcher`), logs the record and
+/// records the metrics, and answers in one body or as server-sent events.
 struct CompletionHandler: Sendable {
     let host: ModelHost
     let queue: AdmissionQueue
@@ -16,21 +16,22 @@ struct CompletionHandler: Sendable {
     let diagnostics: DiagnosticSink
 
     private enum StreamEvent: Sendable {
-        case text(String)
+        case piece(TextPiece)
         case done(JSONObject)
         case failed(APIError)
     }
 
     func respond(_ request: CompletionRequest) async throws -> Response {
-        let engine = host.engine
+        let serving = host.serving
+        let engine = serving.engine
         try check(request, engine)
         try await queue.acquire()
-        if request.stream { return stream(request, engine) }
+        if request.stream { return stream(request, serving) }
         let out: JSONObject
         do {
             out = try await BlockingWork.run { [queue] in
                 defer { queue.release() }
-                return try engine.process(request.record)
+                return try engine.process(request.record, generate: serving.batcher.generate, onPiece: nil)
             }
         } catch {
             throw Self.apiError(error)
@@ -57,14 +58,15 @@ struct CompletionHandler: Sendable {
         }
     }
 
-    private func stream(_ request: CompletionRequest, _ engine: RecordInference) -> Response {
+    private func stream(_ request: CompletionRequest, _ serving: ModelHost.Serving) -> Response {
+        let engine = serving.engine
         let (events, sink) = AsyncStream<StreamEvent>.makeStream()
         let cancelled = CancelFlag()
         BlockingWork.start { [queue] in
             defer { queue.release() }
             do {
-                var out = try engine.process(request.record) { piece in
-                    sink.yield(.text(piece))
+                var out = try engine.process(request.record, generate: serving.batcher.generate) { piece in
+                    sink.yield(.piece(piece))
                     return !cancelled.isSet
                 }
                 if cancelled.isSet { out["cancelled"] = true }
@@ -81,11 +83,19 @@ struct CompletionHandler: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var open = true
             var pending: [JSONObject] = request.kind == .chat ? [format.roleChunk()] : []
+            // Log-probabilities go out with the piece their tokens produced; the finish chunk
+            // carries the rest (an end token's, a cut stop string's).
+            let withLogprobs = (try? engine.settings.overridden(by: request.record))?.topLogprobs != nil
+            var sent: [JSONValue] = []
             for await event in events {
                 switch event {
-                case .text(let piece): pending.append(format.textChunk(piece))
+                case .piece(let piece):
+                    let entries = piece.logprobs.map(RecordInference.json)
+                    pending.append(format.textChunk(piece.text, logprobs: withLogprobs ? entries : nil, after: sent))
+                    sent += entries
                 case .done(let out):
-                    pending.append(format.finishChunk(out))
+                    let rest = withLogprobs ? Array((out["logprobs"]?.array ?? []).dropFirst(sent.count)) : nil
+                    pending.append(format.finishChunk(out, logprobs: rest, after: sent))
                     if request.includeUsage { pending.append(format.usageChunk(out)) }
                 case .failed(let error): pending.append(error.body)
                 }

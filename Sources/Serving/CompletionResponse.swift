@@ -30,21 +30,18 @@ struct CompletionResponse {
         chunk(delta: ["role": "assistant", "content": ""], text: "", finish: .null)
     }
 
-    /// A piece of the answer.
-    func textChunk(_ piece: String) -> JSONObject {
-        chunk(delta: ["content": .string(piece)], text: piece, finish: .null)
+    /// A piece of the answer, with the log-probabilities (record entries) of the tokens sampled
+    /// for it when they were asked for; `earlier` are those already sent (for text offsets).
+    func textChunk(_ piece: String, logprobs entries: [JSONValue]? = nil, after earlier: [JSONValue] = []) -> JSONObject {
+        chunk(delta: ["content": .string(piece)], text: piece, finish: .null,
+              logprobs: entries.map { logprobs(.array($0), after: earlier) } ?? .null)
     }
 
-    /// The last chunk of the choice: the finish reason, and the log-probabilities of the whole
-    /// answer when they were asked for.
-    func finishChunk(_ out: JSONObject) -> JSONObject {
-        var c = chunk(delta: [:], text: "", finish: out["finish_reason"] ?? .null)
-        if case .array(var choices)? = c["choices"], var first = choices.first?.object {
-            first["logprobs"] = logprobs(out["logprobs"])
-            choices[0] = .object(first)
-            c["choices"] = .array(choices)
-        }
-        return c
+    /// The last chunk of the choice: the finish reason, and the log-probabilities not sent with
+    /// a piece when they were asked for.
+    func finishChunk(_ out: JSONObject, logprobs entries: [JSONValue]? = nil, after earlier: [JSONValue] = []) -> JSONObject {
+        chunk(delta: [:], text: "", finish: out["finish_reason"] ?? .null,
+              logprobs: entries.map { logprobs(.array($0), after: earlier) } ?? .null)
     }
 
     /// `stream_options.include_usage`: a chunk with no choices and the usage.
@@ -55,13 +52,13 @@ struct CompletionResponse {
         return c
     }
 
-    private func chunk(delta: JSONObject, text: String, finish: JSONValue) -> JSONObject {
+    private func chunk(delta: JSONObject, text: String, finish: JSONValue, logprobs: JSONValue = .null) -> JSONObject {
         var choice: JSONObject = ["index": 0]
         switch kind {
         case .chat: choice["delta"] = .object(delta)
         case .completion: choice["text"] = .string(text)
         }
-        choice["logprobs"] = .null
+        choice["logprobs"] = logprobs
         choice["finish_reason"] = finish
         var c = head(kind.chunkObject)
         c["choices"] = [.object(choice)]
@@ -80,8 +77,9 @@ struct CompletionResponse {
 
     /// The record's `logprobs` ([{id, token, logprob, top_logprobs}]) in the API's shape: chat's
     /// `{"content": [{token, logprob, bytes, top_logprobs}]}`, or the completions API's
-    /// `{tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}`.
-    private func logprobs(_ v: JSONValue?) -> JSONValue {
+    /// `{tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}`, whose offsets
+    /// count from the start of the answer, after the `earlier` entries' tokens.
+    private func logprobs(_ v: JSONValue?, after earlier: [JSONValue] = []) -> JSONValue {
         guard let items = v?.array else { return .null }
         let entries = items.compactMap(\.object)
         switch kind {
@@ -97,7 +95,7 @@ struct CompletionResponse {
                 return .object(o)
             })]
         case .completion:
-            var offset = 0
+            var offset = earlier.reduce(0) { $0 + ($1["token"]?.string ?? "").count }
             var offsets: [JSONValue] = []
             for e in entries {
                 offsets.append(JSONValue(offset))

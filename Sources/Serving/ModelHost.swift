@@ -2,15 +2,27 @@ import Foundation
 import Gemma
 import Inference
 
-/// Holds the engine requests are answered with, and swaps it for a freshly loaded one on reload.
+/// Holds the engine requests are answered with (and the batcher that steps their decoding), and
+/// swaps both for freshly loaded ones on reload.
 ///
 /// A request takes the current engine once, when it starts, and keeps it to the end: a reload
-/// never touches an engine in use, so requests in flight finish on the old model while new ones
-/// start on the new; the old model is freed when its last request ends.
+/// never touches an engine in use, so requests in flight finish on the old model (batched with
+/// each other) while new ones start on the new; the old model is freed when its last request ends.
 public final class ModelHost: @unchecked Sendable {
+    /// A loaded model's engine and its batcher: taken together by a request.
+    struct Serving {
+        let engine: RecordInference
+        let batcher: DecodeBatcher
+
+        init(_ engine: RecordInference) {
+            self.engine = engine
+            batcher = DecodeBatcher(generator: engine.model.generator)
+        }
+    }
+
     private let lock = NSLock()
     private let reloadLock = NSLock()
-    private var current: RecordInference
+    private var current: Serving
     private var reloadCount = 0
     private let load: @Sendable () throws -> LoadedModel
     private let settings: InferenceSettings
@@ -23,11 +35,14 @@ public final class ModelHost: @unchecked Sendable {
         self.load = load
         self.settings = settings
         self.adapterName = adapterName
-        current = RecordInference(model: try load(), settings: settings, adapterName: adapterName)
+        current = Serving(RecordInference(model: try load(), settings: settings, adapterName: adapterName))
     }
 
     /// The engine for a request starting now.
-    public var engine: RecordInference {
+    public var engine: RecordInference { serving.engine }
+
+    /// The engine and batcher for a request starting now.
+    var serving: Serving {
         lock.lock()
         defer { lock.unlock() }
         return current
@@ -47,11 +62,11 @@ public final class ModelHost: @unchecked Sendable {
     public func reload() throws -> LoadedModel {
         reloadLock.lock()
         defer { reloadLock.unlock() }
-        let fresh = RecordInference(model: try load(), settings: settings, adapterName: adapterName)
+        let fresh = Serving(RecordInference(model: try load(), settings: settings, adapterName: adapterName))
         lock.lock()
         current = fresh
         reloadCount += 1
         lock.unlock()
-        return fresh.model
+        return fresh.engine.model
     }
 }

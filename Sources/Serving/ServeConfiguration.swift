@@ -21,7 +21,7 @@ public struct ServeConfiguration: Sendable {
     public var apiKey: String?
     /// Traffic log (JSONL, appended); `-` is standard output.
     public var logPath: String
-    /// Requests generating at the same time; they share the model and interleave their steps.
+    /// Requests generating at the same time; their decode steps run as one batched forward.
     public var parallel = 4
     /// Requests that may wait for a free slot; one more is answered 503.
     public var queueCapacity = 64

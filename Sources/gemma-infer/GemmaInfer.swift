@@ -159,7 +159,7 @@ struct Serve: ParsableCommand {
     var log: String
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1 and /admin requests.")
     var apiKey: String?
-    @Option(help: "Requests generating at the same time.")
+    @Option(help: "Requests generating at the same time (their decode steps run as one batch).")
     var parallel = 4
     @Option(help: "Requests that may wait for a slot; more are answered 503.")
     var queue = 64
