@@ -93,7 +93,7 @@ let package = Package(
         // backends, cache, checks without a model, calibration).
         .target(name: "Judging", dependencies: ["Records", "HTTPClient", "Hashing", "Inference", "Gemma"]),
         .executableTarget(name: "judge", dependencies: [
-            "Judging", "Inference", "Gemma", "Records", "TensorKit",
+            "Judging", "Inference", "Gemma", "Records", "TensorKit", "Training", "Merging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "JudgingTests", dependencies: ["Judging", "TestSupport", "Inference", "Gemma", "TensorKit"],
@@ -111,7 +111,7 @@ let package = Package(
         // Using adapters: apply a PEFT LoRA adapter at load, or merge it into the weights and write
         // a GGUF file or a Hugging Face checkpoint (lora-merge).
         .target(name: "Merging", dependencies: [
-            "Training", "Gemma", "ModelFormats", "TensorKit", "Records",
+            "Training", "Gemma", "ModelFormats", "TensorKit", "Records", "Hashing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),

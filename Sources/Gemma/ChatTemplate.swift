@@ -34,6 +34,29 @@ public struct ChatTemplate: Sendable {
 
     /// The prompt ids for `messages`, ending with the opening of the model's turn.
     public func encode(_ messages: [ChatMessage], tokenizer: any TextTokenizer) throws -> [Int] {
+        var ids = [tokenizer.bosID]
+        for t in try Self.turns(messages) {
+            ids.append(startOfTurn)
+            ids += tokenizer.encode("\(t.role)\n\(t.text)", addBOS: false, parseSpecial: false)
+            ids.append(endOfTurn)
+            ids += tokenizer.encode("\n", addBOS: false, parseSpecial: false)
+        }
+        ids.append(startOfTurn)
+        ids += tokenizer.encode("model\n", addBOS: false, parseSpecial: false)
+        return ids
+    }
+
+    /// The same prompt as text without the leading `<bos>`, for tools that take prompts as strings
+    /// and encode them with special-token parsing (ORPO pairs): encoding it that way, BOS first,
+    /// gives `encode`'s ids unless a message itself spells a control token.
+    public static func render(_ messages: [ChatMessage]) throws -> String {
+        try turns(messages).map { "<start_of_turn>\($0.role)\n\($0.text)<end_of_turn>\n" }.joined()
+            + "<start_of_turn>model\n"
+    }
+
+    /// The conversation as Gemma's turns: system (and developer) messages folded into the next user
+    /// turn, `assistant` spelled `model`.
+    static func turns(_ messages: [ChatMessage]) throws -> [(role: String, text: String)] {
         var turns: [(role: String, text: String)] = []
         var pendingSystem: [String] = []
         for (i, m) in messages.enumerated() {
@@ -60,15 +83,6 @@ public struct ChatTemplate: Sendable {
         guard !turns.isEmpty else {
             throw GemmaError.invalidParameter(name: "messages", message: "no user message")
         }
-        var ids = [tokenizer.bosID]
-        for t in turns {
-            ids.append(startOfTurn)
-            ids += tokenizer.encode("\(t.role)\n\(t.text)", addBOS: false, parseSpecial: false)
-            ids.append(endOfTurn)
-            ids += tokenizer.encode("\n", addBOS: false, parseSpecial: false)
-        }
-        ids.append(startOfTurn)
-        ids += tokenizer.encode("model\n", addBOS: false, parseSpecial: false)
-        return ids
+        return turns
     }
 }

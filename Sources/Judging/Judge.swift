@@ -97,15 +97,10 @@ public final class Judge: @unchecked Sendable {
         guard isSampled(record) else {
             return blank(.notJudged, reason: "not in the \(options.sampleRate ?? 1) sample")
         }
-        var values: [String: String] = [:]
-        for field in config.promptFields {
-            let recordField = config.recordField(for: field)
-            switch record.value(atPath: recordField) {
-            case nil, .null?:
-                return blank(.error, reason: "the record has no field \"\(recordField)\" (the \(field) of the prompt)")
-            case let .string(s)?: values[field] = s
-            case let value?: values[field] = JSONSerializer.string(value)
-            }
+        let values: [String: String]
+        switch config.promptValues(in: record) {
+        case let .success(found): values = found
+        case let .failure(missing): return blank(.error, reason: missing.description)
         }
         if let check = config.check {
             let result = check.evaluate(values["answer"] ?? "")

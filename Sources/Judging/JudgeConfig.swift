@@ -23,6 +23,10 @@ public struct JudgeConfig: Sendable {
     public var template: String?
     /// The no-model check of a `check` metric.
     public var check: Check?
+    /// A LoRA adapter (PEFT directory or .tar.gz) the local backend applies to its model for this
+    /// judge, e.g. one trained on labelled judgements; relative paths in a config file are resolved
+    /// against the file's directory. HTTP backends ignore it.
+    public var localAdapter: String?
     /// Where the config came from, for messages.
     public var source: String
 
@@ -59,6 +63,28 @@ public struct JudgeConfig: Sendable {
     /// The record field that fills prompt field `promptField` (itself unless mapped).
     public func recordField(for promptField: String) -> String {
         recordFields[promptField] ?? promptField
+    }
+
+    /// The prompt's fields (question, answer, ...) read from a record through `recordFields`; a
+    /// value that is not a string is used as its JSON text.
+    public func promptValues(in record: JSONObject) -> Result<[String: String], MissingField> {
+        var values: [String: String] = [:]
+        for field in promptFields {
+            let recordField = recordField(for: field)
+            switch record.value(atPath: recordField) {
+            case nil, .null?: return .failure(MissingField(recordField: recordField, promptField: field))
+            case let .string(s)?: values[field] = s
+            case let value?: values[field] = JSONSerializer.string(value)
+            }
+        }
+        return .success(values)
+    }
+
+    /// A record field the prompt needs and the record lacks.
+    public struct MissingField: Error, CustomStringConvertible {
+        public var recordField: String
+        public var promptField: String
+        public var description: String { "the record has no field \"\(recordField)\" (the \(promptField) of the prompt)" }
     }
 
     /// Reads and validates a config file.
@@ -151,6 +177,13 @@ public struct JudgeConfig: Sendable {
                 guard let field = value.string else { throw fail("record_fields.\(key)", "expected a string, found \(value.kindName)") }
                 recordFields[key] = field
             }
+        }
+
+        localAdapter = nil
+        if let a = json["local_adapter"], !a.isNull {
+            guard let path = a.string, !path.isEmpty else { throw fail("local_adapter", "expected a path, found \(a.kindName)") }
+            localAdapter = path.hasPrefix("/") ? path
+                : URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
         }
 
         check = nil

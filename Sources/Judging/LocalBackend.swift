@@ -31,16 +31,26 @@ public final class LocalBackend: JudgeBackend, @unchecked Sendable {
     private var cache: KVCache?
     private var cachedIDs: [Int] = []
 
-    public init(model: LoadedModel, maxExplanationTokens: Int = 48) throws {
+    /// The LoRA adapter already applied to `model`, if any: its name and a digest of its files, so
+    /// that the cache tells judgements of different adapters apart.
+    public let adapter: (name: String, sha256: String)?
+
+    public init(model: LoadedModel, adapter: (name: String, sha256: String)? = nil, maxExplanationTokens: Int = 48) throws {
         loaded = model
+        self.adapter = adapter
         template = try ChatTemplate(tokenizer: model.tokenizer)
         self.maxExplanationTokens = maxExplanationTokens
     }
 
-    public var modelName: String { loaded.name }
+    public var modelName: String { adapter.map { "\(loaded.name)+\($0.name)" } ?? loaded.name }
 
     public var parameters: JSONObject {
-        ["backend": "local", "path": .string(loaded.path), "max_explanation_tokens": JSONValue(maxExplanationTokens)]
+        var p: JSONObject = ["backend": "local", "path": .string(loaded.path), "max_explanation_tokens": JSONValue(maxExplanationTokens)]
+        if let adapter {
+            p["adapter"] = .string(adapter.name)
+            p["adapter_sha256"] = .string(adapter.sha256)
+        }
+        return p
     }
 
     /// The token id of each label's first token.

@@ -66,8 +66,8 @@ public struct JudgedRecord: Sendable, Equatable {
         case let value?:
             throw RecordError("field '\(settings.metric).pass' must be a boolean, found \(value.kindName)")
         }
-        if record[settings.topicField] != nil {
-            topic = try Self.topic(record[settings.topicField], field: settings.topicField)
+        if let value = record.value(atPath: settings.topicField) {
+            topic = try Self.topic(value, field: settings.topicField)
         } else {
             topic = try Self.topic(verdict["topic"], field: "\(settings.metric).topic")
         }

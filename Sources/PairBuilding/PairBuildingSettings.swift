@@ -16,7 +16,8 @@ public struct PairBuildingSettings: Sendable, Equatable {
     public var answerField = "answer"
     /// The record id kept as `source_id`; a record without one is named by `file:line`.
     public var idField = "id"
-    /// A record field holding "banking" or "off_topic"; when absent, the verdict's own `topic`.
+    /// A record field (or dotted path, e.g. `metadata.topic` as the server logs a request's
+    /// metadata) holding "banking" or "off_topic"; when absent, the verdict's own `topic`.
     public var topicField = "topic"
     public var refusal = PairBuildingSettings.defaultRefusal
 

@@ -73,6 +73,18 @@ struct CompletionRequest: Sendable {
             if let v = b[name], !v.isNull { r[name] = v }
         }
         try Self.logprobs(b, kind: kind, into: &r)
+        // OpenAI's `metadata` (string values, for filtering stored completions) and `user` are
+        // kept in the traffic log, so that a client's labels (a topic, a tenant) reach the monitors.
+        if let m = b["metadata"], !m.isNull {
+            guard let o = m.object, o.members.allSatisfy({ $0.value.string != nil }) else {
+                throw APIError.badRequest("'metadata' must be an object of string values.", param: "metadata")
+            }
+            r["metadata"] = m
+        }
+        if let u = b["user"], !u.isNull {
+            guard u.string != nil else { throw APIError.badRequest("'user' must be a string.", param: "user") }
+            r["user"] = u
+        }
         record = r
     }
 

@@ -24,6 +24,9 @@ final class FrozenGemma: @unchecked Sendable {
     let output: FloatBuffer
     let outputNorm: FloatBuffer
     let layers: [FrozenLayer]
+    /// Σ_v output[v, c] for each of the C columns, in Double: Σ_v logits[n, v] = xn[n] · this,
+    /// so the logits/* metrics need no logits at rows that have no target.
+    let outputColumnSums: [Double]
 
     init(model: GemmaModel, pool: ComputePool) {
         config = model.config
@@ -39,6 +42,7 @@ final class FrozenGemma: @unchecked Sendable {
         embedding = dense(w.embedding)
         output = w.output.data == w.embedding.data ? embedding : dense(w.output)
         outputNorm = FloatBuffer(w.outputNorm)
+        outputColumnSums = FrozenGemma.columnSums(output, rows: w.output.rows, cols: w.output.cols, pool: pool)
         layers = w.layers.map { l in
             FrozenLayer(
                 attnNorm: FloatBuffer(l.attnNorm),
@@ -49,5 +53,20 @@ final class FrozenGemma: @unchecked Sendable {
                 postAttnNorm: l.postAttnNorm.map(FloatBuffer.init), ffnNorm: FloatBuffer(l.ffnNorm),
                 postFfnNorm: l.postFfnNorm.map(FloatBuffer.init))
         }
+    }
+
+    /// Column sums of a [rows, cols] matrix, each thread summing a band of columns over all rows.
+    private static func columnSums(_ m: FloatBuffer, rows: Int, cols: Int, pool: ComputePool) -> [Double] {
+        var sums = [Double](repeating: 0, count: cols)
+        sums.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            pool.parallelFor(cols, chunk: 16) { range, _ in
+                for r in 0..<rows {
+                    let row = m.pointer + r * cols
+                    for c in range { base[c] += Double(row[c]) }
+                }
+            }
+        }
+        return sums
     }
 }

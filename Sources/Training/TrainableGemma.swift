@@ -116,25 +116,44 @@ public final class TrainableGemma: @unchecked Sendable {
             pass.layers.append(a)
         }
 
-        // Final norm, then the tied output head, soft-capping and log-probs of the targets, a few
-        // rows at a time so that the [N, V] logits never exist at once.
+        // Final norm, then the tied output head, soft-capping and log-probs of the targets. Only rows
+        // with a target need logits (the head is most of a step's arithmetic: V·C per row, against
+        // about a third of that for all layers together), so those rows are gathered and run a few
+        // at a time, and the [N, V] logits never exist at once. The logit sums of TRL's logits/*
+        // metrics come from the column sums of the head, which is exact without a final softcap;
+        // with one (Gemma 2), or when the logits are kept, every row goes through the head.
         pass.xFinal.copy(from: x)
         RMSNorm.forward(out: pass.xnFinal.pointer, rstd: pass.rstdFinal.pointer, x: x.pointer,
                         weight: frozen.outputNorm.pointer, rows: N, dim: C, eps: eps)
-        let chunk = FloatBuffer(count: min(N, headChunkRows) * V)
-        for rows in headChunks(N) {
-            headLogits(pass, rows: rows, into: chunk)
-            TokenLogProbs.forward(logp: pass.logProbBuffer.pointer + rows.lowerBound,
-                                  lse: pass.lse.pointer + rows.lowerBound, logits: chunk.pointer,
-                                  targets: Array(batch.targets[rows]), vocabulary: V, pool: pool)
-            for (i, n) in rows.enumerated() {
-                let row = chunk.pointer + i * V
+        let everyRow = keepLogits || c.finalLogitSoftcap != nil
+        let headRows = everyRow ? Array(0..<N) : (0..<N).filter { batch.targets[$0] >= 0 }
+        if !everyRow {
+            for n in 0..<N {
+                let xn = pass.xnFinal.pointer + n * C
                 var sum = 0.0
-                for j in 0..<V { sum += Double(row[j]) }
+                for j in 0..<C { sum += Double(xn[j]) * frozen.outputColumnSums[j] }
                 pass.logitSums[n] = sum
             }
-            if let kept = pass.keptLogits {
-                (kept.pointer + rows.lowerBound * V).update(from: chunk.pointer, count: rows.count * V)
+        }
+        let chunkRows = max(1, min(headRows.count, headChunkRows))
+        let chunk = FloatBuffer(count: chunkRows * V), gathered = FloatBuffer(count: chunkRows * C)
+        var logp = [Float](repeating: 0, count: chunkRows), lse = [Float](repeating: 0, count: chunkRows)
+        for part in headChunks(headRows.count) {
+            let rows = Array(headRows[part])
+            gather(pass.xnFinal, rows: rows, width: C, into: gathered)
+            headLogits(gathered, count: rows.count, into: chunk)
+            TokenLogProbs.forward(logp: &logp, lse: &lse, logits: chunk.pointer, targets: rows.map { batch.targets[$0] },
+                                  vocabulary: V, pool: pool)
+            for (i, n) in rows.enumerated() {
+                pass.logProbBuffer[n] = logp[i]
+                pass.lse[n] = lse[i]
+                let row = chunk.pointer + i * V
+                if everyRow {
+                    var sum = 0.0
+                    for j in 0..<V { sum += Double(row[j]) }
+                    pass.logitSums[n] = sum
+                }
+                if let kept = pass.keptLogits { (kept.pointer + n * V).update(from: row, count: V) }
             }
         }
         return pass
@@ -156,26 +175,31 @@ public final class TrainableGemma: @unchecked Sendable {
         let global = RoPETable(base: c.ropeBase, headDim: d, positions: T)
         let local = RoPETable(base: c.ropeLocalBase, headDim: d, positions: T)
 
-        // Head, a few rows at a time with the logits computed again: dlogits = dlogp·(onehot −
-        // softmax), through the softcap; dxn = dlogits · E.
+        // Head, for the rows that carry a gradient, a few at a time with their logits computed again:
+        // dlogits = dlogp·(onehot − softmax), through the softcap; dxn = dlogits · E.
         let dx = FloatBuffer(count: N * C)
         do {
-            let rowsPerChunk = min(N, headChunkRows)
-            let logits = FloatBuffer(count: rowsPerChunk * V), dlogits = FloatBuffer(count: rowsPerChunk * V)
+            let headRows = (0..<N).filter { dLogProbs[$0] != 0 && batch.targets[$0] >= 0 }
+            let chunkRows = max(1, min(headRows.count, headChunkRows))
+            let logits = FloatBuffer(count: chunkRows * V), dlogits = FloatBuffer(count: chunkRows * V)
+            let gathered = FloatBuffer(count: chunkRows * C), dGathered = FloatBuffer(count: chunkRows * C)
             let dxn = FloatBuffer(count: N * C)
-            for rows in headChunks(N) where rows.contains(where: { dLogProbs[$0] != 0 }) {
-                headLogits(pass, rows: rows, into: logits)
+            for part in headChunks(headRows.count) {
+                let rows = Array(headRows[part])
+                gather(pass.xnFinal, rows: rows, width: C, into: gathered)
+                headLogits(gathered, count: rows.count, into: logits)
                 dlogits.zero()
-                Array(dLogProbs[rows]).withUnsafeBufferPointer { g in
-                    TokenLogProbs.backward(dlogits: dlogits.pointer, dlogp: g.baseAddress!, logits: logits.pointer,
-                                           lse: pass.lse.pointer + rows.lowerBound, targets: Array(batch.targets[rows]),
-                                           vocabulary: V, pool: pool)
-                }
+                let g = rows.map { dLogProbs[$0] }, lse = rows.map { pass.lse[$0] }
+                TokenLogProbs.backward(dlogits: dlogits.pointer, dlogp: g, logits: logits.pointer, lse: lse,
+                                       targets: rows.map { batch.targets[$0] }, vocabulary: V, pool: pool)
                 if let cap = c.finalLogitSoftcap {
                     Softcap.backward(dlogits.pointer, y: logits.pointer, count: rows.count * V, cap: cap)
                 }
                 BLAS.sgemm(m: rows.count, n: C, k: V, a: dlogits.pointer, b: frozen.output.pointer,
-                           c: dxn.pointer + rows.lowerBound * C, pool: pool)
+                           c: dGathered.pointer, pool: pool)
+                for (i, n) in rows.enumerated() {
+                    (dxn.pointer + n * C).update(from: dGathered.pointer + i * C, count: C)
+                }
             }
             RMSNorm.backward(dx: dx.pointer, dout: dxn.pointer, x: pass.xFinal.pointer,
                              weight: frozen.outputNorm.pointer, rstd: pass.rstdFinal.pointer, rows: N, dim: C)
@@ -266,12 +290,19 @@ public final class TrainableGemma: @unchecked Sendable {
         stride(from: 0, to: N, by: headChunkRows).map { $0..<min(N, $0 + headChunkRows) }
     }
 
-    /// logits[rows, V] = xnFinal[rows] · Eᵀ, soft-capped when the model caps them.
-    func headLogits(_ pass: ForwardPass, rows: Range<Int>, into out: FloatBuffer) {
+    /// logits[count, V] = xs[count, C] · Eᵀ, soft-capped when the model caps them.
+    func headLogits(_ xs: FloatBuffer, count: Int, into out: FloatBuffer) {
         let C = config.hiddenSize, V = config.vocabularySize
-        BLAS.sgemm(transposeB: true, m: rows.count, n: V, k: C, a: pass.xnFinal.pointer + rows.lowerBound * C,
-                   b: frozen.output.pointer, c: out.pointer, pool: pool)
-        if let cap = config.finalLogitSoftcap { Softcap.forward(out.pointer, count: rows.count * V, cap: cap) }
+        BLAS.sgemm(transposeB: true, m: count, n: V, k: C, a: xs.pointer, b: frozen.output.pointer,
+                   c: out.pointer, pool: pool)
+        if let cap = config.finalLogitSoftcap { Softcap.forward(out.pointer, count: count * V, cap: cap) }
+    }
+
+    /// Copies rows `rows` of a [·, width] buffer into the first rows of `out`.
+    func gather(_ source: FloatBuffer, rows: [Int], width: Int, into out: FloatBuffer) {
+        for (i, n) in rows.enumerated() {
+            (out.pointer + i * width).update(from: source.pointer + n * width, count: width)
+        }
     }
 
     func attentionShape(batch: TokenBatch, sliding: Bool) -> AttentionShape {

@@ -4,8 +4,10 @@ import Gemma
 import HTTPClient
 import Inference
 import Judging
+import Merging
 import Records
 import TensorKit
+import Training
 
 @main
 struct JudgeCommand: ParsableCommand {
@@ -59,6 +61,8 @@ struct JudgeCommand: ParsableCommand {
     var local = false
     @Option(name: .customLong("local-model"), help: ArgumentHelp("Judge with this GGUF file or Hugging Face checkpoint in process.", valueName: "path"))
     var localModel: String?
+    @Option(name: .customLong("local-adapter"), help: ArgumentHelp("A PEFT LoRA adapter (directory or .tar.gz) applied to the local model (default: the config's local_adapter).", valueName: "path"))
+    var localAdapter: String?
     @Option(help: "Worker threads of the local model (default: all cores).")
     var threads: Int?
     @Flag(help: "Have the local model write an explanation after the score (slow on a CPU).")
@@ -100,7 +104,9 @@ struct JudgeCommand: ParsableCommand {
 
     @Flag(help: "Compare the judge's decisions with human labels and write a calibration report instead of the records.")
     var calibrate = false
-    @Option(name: .customLong("label-field"), help: "Record field holding the human label for --calibrate.")
+    @Flag(name: .customLong("training-pairs"), help: "Write ORPO preference pairs (prompt, chosen = the human label, rejected = each other score) for training a local judge adapter with orpo-train, instead of judging.")
+    var trainingPairs = false
+    @Option(name: .customLong("label-field"), help: "Record field holding the human label for --calibrate and --training-pairs.")
     var labelField = "label"
 
     @OptionGroup var filter: RecordFilterOptions
@@ -117,6 +123,7 @@ struct JudgeCommand: ParsableCommand {
 
     func run() throws {
         let diagnostics = Diagnostics(tool: "judge")
+        if trainingPairs { return try writeTrainingPairs(diagnostics: diagnostics) }
         let judge: Judge
         do {
             judge = try makeJudge(diagnostics: diagnostics)
@@ -128,6 +135,21 @@ struct JudgeCommand: ParsableCommand {
         runner.jobs = jobs
         runner.calibrateLabelField = calibrate ? labelField : nil
         let status = runner.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// `--training-pairs`: no backend, one or more pairs per labelled record.
+    func writeTrainingPairs(diagnostics: Diagnostics) throws {
+        let maker: JudgeTrainingPairs
+        do {
+            maker = try JudgeTrainingPairs(config: try judgeConfig(), labelField: labelField)
+        } catch {
+            diagnostics.error("\(error)")
+            throw ExitCode(ExitStatus.fatal)
+        }
+        let status = RecordFilter(tool: "judge", options: filter, diagnostics: diagnostics).run { record, _, emit in
+            for pair in try maker.pairs(for: record) { try emit(pair) }
+        }
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -176,7 +198,17 @@ struct JudgeCommand: ParsableCommand {
                 throw JudgeError.backendUnavailable("no model at \(path); run scripts/setup or pass --local-model")
             }
             let pool = try ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-            backend = try LocalBackend(model: try ModelLoader.load(path: path, pool: pool))
+            let loaded = try ModelLoader.load(path: path, pool: pool)
+            var adapter: (name: String, sha256: String)?
+            if let adapterPath = localAdapter ?? cfg.localAdapter {
+                do {
+                    try AdapterLoader.apply(adapterPath, to: loaded.model)
+                    adapter = (AdapterLoader.adapterName(path: adapterPath), try AdapterLoader.digest(path: adapterPath))
+                } catch {
+                    throw JudgeError.backendUnavailable("adapter \(adapterPath): \(error)")
+                }
+            }
+            backend = try LocalBackend(model: loaded, adapter: adapter)
             options.wantsLogprobs = true
         } else {
             let env = ProcessInfo.processInfo.environment
