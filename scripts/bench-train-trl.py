@@ -21,6 +21,7 @@ def main():
     p.add_argument("--grad-accum", type=int, default=1)
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--r", type=int, default=16)
+    p.add_argument("--dropout", type=float, default=0.05)
     a = p.parse_args()
     try:
         import torch
@@ -55,7 +56,7 @@ def main():
         learning_rate=5e-5, beta=0.1, max_length=a.max_length, max_prompt_length=a.max_length // 2,
         warmup_ratio=0.0, max_grad_norm=1.0, seed=42, logging_steps=1, save_strategy="no", report_to=[],
         use_cpu=True, dataloader_num_workers=0)
-    lora = peft.LoraConfig(r=a.r, lora_alpha=2 * a.r, lora_dropout=0.0, task_type="CAUSAL_LM",
+    lora = peft.LoraConfig(r=a.r, lora_alpha=2 * a.r, lora_dropout=a.dropout, task_type="CAUSAL_LM",
                            target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     try:
         trainer = ORPOTrainer(model=model, args=config, train_dataset=data, processing_class=tok, peft_config=lora)
