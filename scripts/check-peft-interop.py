@@ -76,7 +76,7 @@ def tiny(args):
         f.writelines(json.dumps(p) + "\n" for p in pairs)
     adapter = os.path.join(FIXTURE if args.write_fixture else work, "adapter")
     print("tiny model: training", file=sys.stderr)
-    train(TINY, pairs_path, adapter, ["--tokenized", "--lr", "5e-2", "--batch-size", "2", "--max-steps", "6"],
+    train(os.path.relpath(TINY, ROOT), pairs_path, adapter, ["--tokenized", "--lr", "5e-2", "--batch-size", "2", "--max-steps", "6"],
           args.threads)
     base = transformers.AutoModelForCausalLM.from_pretrained(TINY, dtype=torch.float32,
                                                              attn_implementation="eager")
