@@ -17,7 +17,8 @@ logits this project computes with it.
    adapter moved the log-probabilities.
 
 Prints the max |difference| of each comparison. Usage:
-  python3 scripts/check-peft-interop.py [--write-fixture] [--skip-default-model] [--threads N]
+  python3 scripts/check-peft-interop.py [--write-fixture] [--skip-tiny-model] [--skip-default-model]
+                                        [--threads N]
 Needs torch, transformers, peft, gguf and the release builds of orpo-train and gemma-infer (built
 here). Not run by CI.
 """
@@ -150,8 +151,8 @@ def default_model(args):
                     worst_top = max(worst_top, abs(alt["logprob"] - lp[i, alt["id"]].item()))
                 agree += int(t["top_logprobs"][0]["id"] == lp[i].argmax().item())
                 total += 1
-        print(f"default model, {name}: {total} positions; max |Δ log p(target)| {worst_target:.4f}, "
-              f"max |Δ log p| over the 20 best {worst_top:.4f}, same top-1 at {agree}/{total}")
+        print(f"default model, {name}: {total} positions; max |Δ log p(target)| {worst_target:.2e}, "
+              f"max |Δ log p| over the 20 best {worst_top:.2e}, same top-1 at {agree}/{total}")
 
     plain_scored = infer([])
     plain = hf_logprobs(base, plain_scored)
@@ -168,13 +169,15 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--write-fixture", action="store_true")
     p.add_argument("--skip-default-model", action="store_true")
+    p.add_argument("--skip-tiny-model", action="store_true")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     subprocess.run(["swift", "build", "-c", "release", "--product", "orpo-train"], cwd=ROOT, check=True)
     subprocess.run(["swift", "build", "-c", "release", "--product", "gemma-infer"], cwd=ROOT, check=True)
     import torch
     torch.set_num_threads(args.threads)
-    tiny(args)
+    if not args.skip_tiny_model:
+        tiny(args)
     if not args.skip_default_model:
         default_model(args)
 
