@@ -16,6 +16,13 @@ import Testing
         }
     }
 
+    /// `adapter`'s factors with lora_dropout `probability`.
+    static func dropping(_ adapter: LoRAAdapter, probability: Double) -> LoRAAdapter {
+        var config = adapter.config
+        config.loraDropout = probability
+        return LoRAAdapter(config: config, layers: adapter.layers)
+    }
+
     @Test func masksAreInvertedDropoutAndReproducible() throws {
         let p: Float = 0.25, N = 64, F = 100
         let d = try #require(LoRADropout(probability: p, passSeed: 5, layer: 3, role: .gate))
@@ -88,9 +95,7 @@ import Testing
     @Test func modelPassesDropOnlyWhenSeeded() throws {
         let model = try TinyModelTrainingTests.model("gemma3")
         let base = try TinyModelTrainingTests.adapter(for: model.config, seed: 3)
-        var config = base.config
-        config.loraDropout = 0.3
-        let adapter = LoRAAdapter(config: config, layers: base.layers)
+        let adapter = Self.dropping(base, probability: 0.3)
         let withDropout = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
         let without = try TrainableGemma(model: model, adapter: base, pool: Self.pool)
         let batch = try TinyModelTrainingTests.batch().tokens
@@ -107,10 +112,7 @@ import Testing
     /// loss of passes with the same seed (hence the same masks).
     @Test func orpoGradientsWithDropoutMatchFiniteDifferences() throws {
         let model = try TinyModelTrainingTests.model("gemma3")
-        let base = try TinyModelTrainingTests.adapter(for: model.config, seed: 7)
-        var config = base.config
-        config.loraDropout = 0.3
-        let adapter = LoRAAdapter(config: config, layers: base.layers)
+        let adapter = Self.dropping(try TinyModelTrainingTests.adapter(for: model.config, seed: 7), probability: 0.3)
         let trainable = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
         let batch = try TinyModelTrainingTests.batch()
         func loss() throws -> Double {
