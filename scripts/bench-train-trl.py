@@ -60,7 +60,7 @@ def main():
         output_dir=os.path.join(os.path.dirname(os.path.abspath(a.pairs)), "trl-out"),
         max_steps=a.steps, per_device_train_batch_size=a.batch_size, gradient_accumulation_steps=a.grad_accum,
         learning_rate=5e-5, beta=0.1, max_length=a.max_length, **split,
-        warmup_ratio=0.0, max_grad_norm=1.0, seed=42, logging_steps=1, save_strategy="no", report_to=[],
+        warmup_steps=0, max_grad_norm=1.0, seed=42, logging_steps=1, save_strategy="no", report_to=[],
         use_cpu=True, dataloader_num_workers=0)
     lora = peft.LoraConfig(r=a.r, lora_alpha=2 * a.r, lora_dropout=a.dropout, task_type="CAUSAL_LM",
                            target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
