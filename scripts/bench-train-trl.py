@@ -4,6 +4,7 @@ settings orpo-train runs with, printing one JSON object: tokens_per_second, peak
 or {"missing": reason} when trl, peft, torch or transformers cannot be imported or the model not
 loaded. Tokens count the non-padding tokens of both sequences of every pair trained on."""
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -21,6 +22,7 @@ def main():
     p.add_argument("--grad-accum", type=int, default=1)
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--r", type=int, default=16)
+    p.add_argument("--dropout", type=float, default=0.05)
     a = p.parse_args()
     try:
         import torch
@@ -49,13 +51,18 @@ def main():
         return
     rows = [json.loads(l) for l in open(a.pairs) if l.strip()]
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
+    # Older TRL bounds the prompt (max_prompt_length), TRL 1.x the completion
+    # (max_completion_length); both give the half-and-half split orpo-train runs with.
+    fields = {f.name for f in dataclasses.fields(ORPOConfig)}
+    half = a.max_length // 2
+    split = {"max_prompt_length": half} if "max_prompt_length" in fields else {"max_completion_length": half}
     config = ORPOConfig(
         output_dir=os.path.join(os.path.dirname(os.path.abspath(a.pairs)), "trl-out"),
         max_steps=a.steps, per_device_train_batch_size=a.batch_size, gradient_accumulation_steps=a.grad_accum,
-        learning_rate=5e-5, beta=0.1, max_length=a.max_length, max_prompt_length=a.max_length // 2,
-        warmup_ratio=0.0, max_grad_norm=1.0, seed=42, logging_steps=1, save_strategy="no", report_to=[],
+        learning_rate=5e-5, beta=0.1, max_length=a.max_length, **split,
+        warmup_steps=0, max_grad_norm=1.0, seed=42, logging_steps=1, save_strategy="no", report_to=[],
         use_cpu=True, dataloader_num_workers=0)
-    lora = peft.LoraConfig(r=a.r, lora_alpha=2 * a.r, lora_dropout=0.0, task_type="CAUSAL_LM",
+    lora = peft.LoraConfig(r=a.r, lora_alpha=2 * a.r, lora_dropout=a.dropout, task_type="CAUSAL_LM",
                            target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     try:
         trainer = ORPOTrainer(model=model, args=config, train_dataset=data, processing_class=tok, peft_config=lora)

@@ -119,6 +119,9 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
         guard peftType == "LORA" else { throw TrainingError.invalidArgument("peft_type is '\(peftType)', expected \"LORA\"") }
         guard r > 0 else { throw TrainingError.invalidArgument("r must be positive, got \(r)") }
         guard loraAlpha.isFinite else { throw TrainingError.invalidArgument("lora_alpha must be a finite number") }
+        guard loraDropout >= 0, loraDropout < 1 else {
+            throw TrainingError.invalidArgument("lora_dropout must lie in [0, 1), got \(loraDropout)")
+        }
         guard bias == "none" else { throw TrainingError.invalidArgument("bias '\(bias)' is not supported, only \"none\"") }
         guard !fanInFanOut else { throw TrainingError.invalidArgument("fan_in_fan_out true is not supported") }
         guard !useDora else { throw TrainingError.invalidArgument("use_dora true (DoRA) is not supported") }

@@ -46,6 +46,8 @@ public final class ForwardPass: @unchecked Sendable {
     let keptLogits: FloatBuffer?
     let lse: FloatBuffer
     let logProbBuffer: FloatBuffer
+    /// Seeds the LoRA dropout masks of a training pass (nil: no dropout).
+    var dropoutSeed: UInt64?
 
     init(batch: TokenBatch, hidden C: Int, vocabulary V: Int, keepLogits: Bool) {
         self.batch = batch

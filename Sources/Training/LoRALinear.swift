@@ -1,7 +1,8 @@
 import TensorKit
 
-// A frozen linear layer with an optional LoRA delta (SPECS §2; PEFT's lora.Linear with dropout 0):
-// y = x Wᵀ + s · (x Aᵀ) Bᵀ. W stays frozen, so the backward gives dx, dA and dB only.
+// A frozen linear layer with an optional LoRA delta (SPECS §2; PEFT's lora.Linear):
+// y = x Wᵀ + s · (dropout(x) Aᵀ) Bᵀ. W stays frozen, so the backward gives dx, dA and dB only.
+// Without dropout (p 0, evaluation, inference) dropout(x) is x itself.
 
 /// A frozen weight W [out, in], dequantized to float32 once at load: the backward needs
 /// dX = dY · W, which quantized dot-product kernels do not provide.
@@ -13,24 +14,33 @@ struct FrozenLinear: @unchecked Sendable {
 
 /// Shapes: N = rows, in/out = features, r = LoRA rank.
 enum LoRALinear {
-    /// y[N, out] = x[N, in] · Wᵀ + s · u · Bᵀ with u[N, r] = x · Aᵀ saved for the backward.
+    /// y[N, out] = x[N, in] · Wᵀ + s · u · Bᵀ with u[N, r] = xd · Aᵀ saved for the backward,
+    /// xd = dropout(x) (x itself when `dropout` is nil).
     static func forward(y: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>?,
                         x: UnsafePointer<Float>, linear: FrozenLinear, lora: LoRAParameters?,
-                        rows N: Int, pool: ComputePool) {
+                        dropout: LoRADropout? = nil, rows N: Int, pool: ComputePool) {
         let inF = linear.inFeatures, outF = linear.outFeatures
         BLAS.sgemm(transposeB: true, m: N, n: outF, k: inF, a: x, b: linear.weight.pointer, c: y, pool: pool)
         guard let lora, let u else { return }
         let r = lora.rank
-        BLAS.sgemm(transposeB: true, m: N, n: r, k: inF, a: x, b: lora.a.pointer, c: u)
+        if let dropout {
+            let xd = FloatBuffer(count: N * inF)
+            dropout.forward(out: xd.pointer, x: x, rows: N, features: inF, pool: pool)
+            withExtendedLifetime(xd) {
+                BLAS.sgemm(transposeB: true, m: N, n: r, k: inF, a: xd.pointer, b: lora.a.pointer, c: u)
+            }
+        } else {
+            BLAS.sgemm(transposeB: true, m: N, n: r, k: inF, a: x, b: lora.a.pointer, c: u)
+        }
         BLAS.sgemm(transposeB: true, m: N, n: outF, k: r, alpha: lora.scale, a: u, b: lora.b.pointer,
                    beta: 1, c: y, pool: pool)
     }
 
-    /// dx[N, in] += dy · W + du · A, dB[out, r] += s · dyᵀ · u, dA[r, in] += duᵀ · x,
-    /// where du[N, r] = s · dy · B.
+    /// dx[N, in] += dy · W + dropoutᵀ(du · A), dB[out, r] += s · dyᵀ · u, dA[r, in] += duᵀ · xd,
+    /// where du[N, r] = s · dy · B and xd = dropout(x), its mask drawn again from `dropout`'s seed.
     static func backward(dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                          u: UnsafePointer<Float>?, linear: FrozenLinear, lora: LoRAParameters?,
-                         rows N: Int, pool: ComputePool) {
+                         dropout: LoRADropout? = nil, rows N: Int, pool: ComputePool) {
         let inF = linear.inFeatures, outF = linear.outFeatures
         BLAS.sgemm(m: N, n: inF, k: outF, a: dy, b: linear.weight.pointer, beta: 1, c: dx, pool: pool)
         guard let lora, let u else { return }
@@ -39,7 +49,18 @@ enum LoRALinear {
         BLAS.sgemm(m: N, n: r, k: outF, alpha: s, a: dy, b: lora.b.pointer, c: du.pointer)
         BLAS.sgemm(transposeA: true, m: outF, n: r, k: N, alpha: s, a: dy, b: u, beta: 1,
                    c: lora.gradB.pointer, pool: pool)
-        BLAS.sgemm(transposeA: true, m: r, n: inF, k: N, a: du.pointer, b: x, beta: 1, c: lora.gradA.pointer)
-        BLAS.sgemm(m: N, n: inF, k: r, a: du.pointer, b: lora.a.pointer, beta: 1, c: dx, pool: pool)
+        guard let dropout else {
+            BLAS.sgemm(transposeA: true, m: r, n: inF, k: N, a: du.pointer, b: x, beta: 1, c: lora.gradA.pointer)
+            BLAS.sgemm(m: N, n: inF, k: r, a: du.pointer, b: lora.a.pointer, beta: 1, c: dx, pool: pool)
+            return
+        }
+        let scratch = FloatBuffer(count: N * inF)
+        withExtendedLifetime(scratch) {
+            dropout.forward(out: scratch.pointer, x: x, rows: N, features: inF, pool: pool)
+            BLAS.sgemm(transposeA: true, m: r, n: inF, k: N, a: du.pointer, b: scratch.pointer, beta: 1,
+                       c: lora.gradA.pointer)
+            BLAS.sgemm(m: N, n: inF, k: r, a: du.pointer, b: lora.a.pointer, c: scratch.pointer, pool: pool)
+            dropout.backward(dx: dx, dout: scratch.pointer, rows: N, features: inF, pool: pool)
+        }
     }
 }

@@ -71,6 +71,13 @@ public final class ORPOTrainer: @unchecked Sendable {
         }
     }
 
+    /// The seed of micro-batch `k`'s LoRA dropout masks in optimizer step `step` (0-based): a
+    /// function of the run's seed and the position alone, so a resumed run draws the masks an
+    /// uninterrupted one would.
+    public func dropoutSeed(step: Int, microBatch k: Int) -> UInt64 {
+        LoRADropout.mix(LoRADropout.mix(settings.seed, UInt64(step)), UInt64(k))
+    }
+
     /// One optimizer step over `microBatches` (pairs each) at `learningRate`.
     public func step(_ microBatches: [[TokenizedPair]], learningRate: Double) throws -> TrainingLog {
         let adapter = model.adapter
@@ -78,9 +85,9 @@ public final class ORPOTrainer: @unchecked Sendable {
         let scale = 1 / Float(microBatches.count)
         var loss = 0.0, pairCount = 0, tokenCount = 0
         var all: [ORPOMetrics] = []
-        for pairs in microBatches {
+        for (k, pairs) in microBatches.enumerated() {
             let batch = try PreferenceBatch(pairs: pairs, padID: model.config.padID ?? 0)
-            let pass = try model.forward(batch.tokens)
+            let pass = try model.forward(batch.tokens, dropoutSeed: dropoutSeed(step: optimizer.step, microBatch: k))
             let result = try ORPOLoss.evaluate(pass, batch: batch, beta: settings.beta)
             try model.backward(pass, dLogProbs: result.dLogProbs.map { $0 * scale })
             loss += result.loss / Double(microBatches.count)

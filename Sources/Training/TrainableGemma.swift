@@ -35,7 +35,9 @@ public final class TrainableGemma: @unchecked Sendable {
     /// Runs the batch and keeps every activation the backward needs.
     ///
     /// `keepLogits` also keeps all [B·T, V] logits for inspection (`ForwardPass.logits(row:)`).
-    public func forward(_ batch: TokenBatch, keepLogits: Bool = false) throws -> ForwardPass {
+    /// `dropoutSeed` turns on the adapter's LoRA dropout (training), its masks drawn from that
+    /// seed; nil (evaluation) runs without dropout, as PEFT in eval mode.
+    public func forward(_ batch: TokenBatch, keepLogits: Bool = false, dropoutSeed: UInt64? = nil) throws -> ForwardPass {
         let c = config
         for id in batch.paddedIDs where id < 0 || id >= c.vocabularySize {
             throw GemmaError.tokenOutOfRange(id: id, vocabularySize: c.vocabularySize)
@@ -49,6 +51,7 @@ public final class TrainableGemma: @unchecked Sendable {
         let global = RoPETable(base: c.ropeBase, headDim: d, positions: T)
         let local = RoPETable(base: c.ropeLocalBase, headDim: d, positions: T)
         let pass = ForwardPass(batch: batch, hidden: C, vocabulary: V, keepLogits: keepLogits)
+        pass.dropoutSeed = dropoutSeed
         let branch = FloatBuffer(count: N * C)
 
         let x = FloatBuffer(count: N * C)
@@ -61,7 +64,7 @@ public final class TrainableGemma: @unchecked Sendable {
             func linear(_ role: LayerTensor, _ input: FloatBuffer, _ output: FloatBuffer) {
                 guard let f = w.linears[role] else { return }
                 LoRALinear.forward(y: output.pointer, u: a.u[role]?.pointer, x: input.pointer, linear: f,
-                                   lora: lora[role], rows: N, pool: pool)
+                                   lora: lora[role], dropout: dropout(pass, layer: l, role: role), rows: N, pool: pool)
             }
 
             // Attention block: x += post_norm(o(attention(rope(norm(q)), rope(norm(k)), v))).
@@ -213,7 +216,8 @@ public final class TrainableGemma: @unchecked Sendable {
             func linearBackward(_ role: LayerTensor, dx: FloatBuffer, dy: FloatBuffer, x: FloatBuffer) {
                 guard let f = w.linears[role] else { return }
                 LoRALinear.backward(dx: dx.pointer, dy: dy.pointer, x: x.pointer, u: a.u[role]?.pointer,
-                                    linear: f, lora: lora[role], rows: N, pool: pool)
+                                    linear: f, lora: lora[role], dropout: dropout(pass, layer: l, role: role),
+                                    rows: N, pool: pool)
             }
             /// The gradient of a block's branch output before its post-norm, from dx.
             func branchGradient(post: FloatBuffer?, pre: FloatBuffer, rstd: FloatBuffer) -> FloatBuffer {
@@ -272,6 +276,13 @@ public final class TrainableGemma: @unchecked Sendable {
                              rstd: a.rstd1.pointer, rows: N, dim: C)
         }
         // The embedding is frozen: the gradient stops here.
+    }
+
+    /// The LoRA dropout of `role` in layer `layer` during `pass`: nil without a dropout seed or
+    /// when the adapter's lora_dropout is 0. The backward gets the forward's masks this way.
+    func dropout(_ pass: ForwardPass, layer: Int, role: LayerTensor) -> LoRADropout? {
+        guard let seed = pass.dropoutSeed, adapter.layers[layer][role] != nil else { return nil }
+        return LoRADropout(probability: Float(adapter.config.loraDropout), passSeed: seed, layer: layer, role: role)
     }
 
     /// Row ranges of at most `headChunkRows` rows covering 0 ..< N.

@@ -21,8 +21,9 @@ public struct OrpoTrainCommand: ParsableCommand {
         discussion: """
         Writes one JSONL record per logging step on standard output (TRL's metric names, "split": \
         "train") and evaluation records ("split": "eval") for the --eval pairs. A pair that cannot be \
-        used is reported on stderr with its line and skipped. LoRA dropout is not implemented: \
-        --dropout must be 0. Exit status: 0 all pairs trained, 1 some pairs were skipped, 2 fatal error.
+        used is reported on stderr with its line and skipped. LoRA dropout (PEFT's, on the input of the \
+        LoRA branch) applies in training steps only, not in evaluation. Exit status: 0 all pairs \
+        trained, 1 some pairs were skipped, 2 fatal error.
         """)
 
     @Argument(help: ArgumentHelp("Training pairs (JSONL); '-' or none reads standard input.", valueName: "file"))
@@ -49,8 +50,8 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(help: "LoRA alpha (scale alpha / r).")
     public var alpha = 32.0
 
-    @Option(help: "LoRA dropout; not implemented, so only 0 is accepted.")
-    public var dropout = 0.0
+    @Option(help: "LoRA dropout probability, in [0, 1) (default 0.05; with --init-adapter, the adapter's lora_dropout).")
+    public var dropout: Double?
 
     @Option(help: ArgumentHelp("Adapted linear layers, comma-separated (q,k,v,o,gate,up,down or q_proj, ...).", valueName: "list"))
     public var targets = "q,k,v,o,gate,up,down"
@@ -118,9 +119,7 @@ public struct OrpoTrainCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard dropout == 0 else {
-            throw ValidationError("--dropout \(dropout): LoRA dropout is not implemented in training; use --dropout 0")
-        }
+        if let p = dropout, !(0..<1).contains(p) { throw ValidationError("--dropout \(p): must lie in [0, 1)") }
         if resume, checkpointDir == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive") }
     }
@@ -168,6 +167,10 @@ public struct OrpoTrainCommand: ParsableCommand {
         }
         return (s, plan, promptLimit)
     }
+
+    /// LoRA dropout of a fresh adapter without --dropout: the value of the run the project's
+    /// defaults follow (r 16, alpha 32, dropout 0.05).
+    public static let defaultDropout = 0.05
 
     /// PEFT module names of --targets.
     func targetModules() throws -> [String] {
@@ -242,18 +245,20 @@ public struct OrpoTrainCommand: ParsableCommand {
                 diagnostics.note("no checkpoint in \(dir); starting from step 0")
             }
         }
-        let adapter: LoRAAdapter
+        var adapter: LoRAAdapter
         if let checkpoint {
             adapter = try PEFTAdapter.read(path: checkpoint.path + "/adapter", model: base.config)
         } else if let initial = command.initAdapter {
             adapter = try PEFTAdapter.read(path: initial, model: base.config)
         } else {
             let config = AdapterConfig(r: command.r, loraAlpha: command.alpha, targetModules: try command.targetModules(),
-                                       baseModelNameOrPath: modelPath)
+                                       loraDropout: command.dropout ?? defaultDropout, baseModelNameOrPath: modelPath)
             adapter = try LoRAAdapter.initialized(config: config, model: base.config, seed: settings.seed)
         }
-        if adapter.config.loraDropout != 0 {
-            diagnostics.warning("the adapter's lora_dropout \(adapter.config.loraDropout) is not applied in training")
+        if let p = command.dropout, p != adapter.config.loraDropout {
+            var config = adapter.config
+            config.loraDropout = p
+            adapter = LoRAAdapter(config: config, layers: adapter.layers)
         }
         let trainer = try ORPOTrainer(model: try TrainableGemma(model: base, adapter: adapter, pool: pool), settings: settings)
         let progressLine: ((String) -> Void)? = isatty(STDERR_FILENO) != 0 ? { line in

@@ -81,6 +81,24 @@ import Training
         }
     }
 
+    /// The default dropout (0.05) is written to adapter_config.json and applied in training: two
+    /// runs with one seed agree exactly, and differ from a run at --dropout 0.
+    @Test func dropoutDefaultsToPointZeroFiveAndIsReproducible() throws {
+        let dir = try TinyTraining.directory()
+        try TinyTraining.write([Self.tokenizedPair], to: dir + "/pairs.jsonl")
+        let common = [dir + "/pairs.jsonl", "--tokenized", "--r", "4", "--lr", "1e-2", "--batch-size", "1",
+                      "--max-steps", "3"]
+        let first = try TinyTraining.run(common + ["--adapter-out", dir + "/a"])
+        let second = try TinyTraining.run(common + ["--adapter-out", dir + "/b"])
+        let none = try TinyTraining.run(common + ["--adapter-out", dir + "/c", "--dropout", "0"])
+        let config = try AdapterConfig.read(path: dir + "/a/adapter_config.json")
+        #expect(config.loraDropout == OrpoTrainCommand.defaultDropout && config.loraDropout == 0.05)
+        #expect(try AdapterConfig.read(path: dir + "/c/adapter_config.json").loraDropout == 0)
+        let a = TinyTraining.values(try #require(first.outcome).adapter)
+        #expect(a == TinyTraining.values(try #require(second.outcome).adapter))
+        #expect(a != TinyTraining.values(try #require(none.outcome).adapter))
+    }
+
     /// 6 steps straight, and 3 steps, a stop, a resume and 3 more, end with the same adapter: the
     /// checkpoint sits mid-epoch, after warmup, with two micro-batches per step.
     @Test func resumingFromACheckpointMatchesAnUninterruptedRun() throws {
@@ -168,8 +186,11 @@ import Training
         #expect("\(String(describing: run.error))".contains("no usable training pairs"))
     }
 
-    @Test func dropoutIsRefusedAndUsageIsChecked() {
-        #expect(throws: (any Error).self) { try OrpoTrainCommand.parse(["--adapter-out", "x", "--dropout", "0.05"]) }
+    @Test func dropoutOutOfRangeIsRefusedAndUsageIsChecked() {
+        for p in ["1", "-0.1", "1.5"] {
+            #expect(throws: (any Error).self) { try OrpoTrainCommand.parse(["--adapter-out", "x", "--dropout", p]) }
+        }
+        #expect((try? OrpoTrainCommand.parse(["--adapter-out", "x", "--dropout", "0.1"])) != nil)
         #expect(throws: (any Error).self) { try OrpoTrainCommand.parse(["--adapter-out", "x", "--resume"]) }
         #expect(throws: (any Error).self) { try OrpoTrainCommand.parse([]) }
     }

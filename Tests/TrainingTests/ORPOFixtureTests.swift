@@ -26,7 +26,12 @@ struct ORPOFixtureTests {
             batch = try PreferenceBatch(pairs: expected.tokenized, padID: loaded.model.config.padID ?? 0)
             adapter = try PEFTAdapter.read(path: ORPOFixture.directory + "/adapter", model: loaded.model.config)
             let trainable = try TrainableGemma(model: loaded.model, adapter: adapter, pool: pool)
-            pass = try trainable.forward(batch.tokens, keepLogits: true)
+            // A training pass, as TRL's was, at the fixture adapter's lora_dropout of 0 (TRL ran
+            // with dropout 0 so that its gradients are deterministic).
+            guard adapter.config.loraDropout == 0 else {
+                throw TrainingError.invalidArgument("the ORPO fixture adapter must have lora_dropout 0")
+            }
+            pass = try trainable.forward(batch.tokens, keepLogits: true, dropoutSeed: 0)
             result = try ORPOLoss.evaluate(pass, batch: batch, beta: expected.beta)
             try trainable.backward(pass, dLogProbs: result.dLogProbs)
         }
