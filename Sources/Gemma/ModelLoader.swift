@@ -9,7 +9,9 @@ public final class LoadedModel: @unchecked Sendable {
     public let model: GemmaModel
     public let tokenizer: any TextTokenizer
     public let generator: Generator
-    /// What output records call the model: the file or directory name without extension.
+    /// What output records call the model: the file or directory name without extension, after
+    /// following symbolic links (a server started on `current.gguf -> banking-v3.gguf` reports
+    /// banking-v3, and the new name once the link is moved and the model reloaded).
     public let name: String
     public let path: String
 
@@ -28,7 +30,7 @@ public final class LoadedModel: @unchecked Sendable {
 public enum ModelLoader {
     /// Model and tokenizer.
     public static func load(path: String, pool: ComputePool, precision: MatmulPrecision = .fast) throws -> LoadedModel {
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let name = URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingPathExtension().lastPathComponent
         if try isDirectory(path) {
             let model = try loadModel(path: path, pool: pool, precision: precision)
             let tokenizerPath = path + "/tokenizer.json"
