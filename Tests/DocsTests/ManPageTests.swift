@@ -79,6 +79,7 @@ struct ManPageTests {
             defer { sandbox.remove() }
             let run = try sandbox.run(example.script, environment: [
                 "OPENAI_BASE_URL": hosted.baseURL + "/v1", "OPENAI_API_KEY": "sk-docs-example",
+                "HOOK_URL": hosted.url("/hooks/feedbackloop"), "HOOK_SECRET": "docs-example-secret",
                 "PORT": String(try ExampleSandbox.freePort()),
             ])
             check(run, of: example)
