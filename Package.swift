@@ -121,6 +121,9 @@ let package = Package(
             "Merging", "Training", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The man pages: required sections, every --help option named, and every EXAMPLES block run.
+        .testTarget(name: "DocsTests", dependencies: ["TestSupport", "Records", "Inference"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,147 @@
+import Foundation
+import Records
+import Testing
+import TestSupport
+import Inference
+
+// Every man page has the sections a reader looks for, names every option its tool's --help prints,
+// and its EXAMPLES run: each `.EX` block with /bin/bash -euo pipefail in a fresh directory of
+// fixtures, with this build's tools first in PATH.
+
+/// A tool's man page and the help screens whose options it must document.
+struct DocumentedTool: CustomStringConvertible, Sendable {
+    var page: String
+    /// Each an argument list for the tool that prints a help screen.
+    var helpCommands: [[String]]
+    var description: String { page }
+
+    static let all: [DocumentedTool] = [
+        DocumentedTool(page: "gemma-infer", helpCommands: [["run", "--help"], ["serve", "--help"]]),
+        DocumentedTool(page: "judge", helpCommands: [["--help"]]),
+        DocumentedTool(page: "score-window", helpCommands: [["--help"]]),
+        DocumentedTool(page: "drift-alert", helpCommands: [["watch", "--help"], ["reset", "--help"]]),
+        DocumentedTool(page: "orpo-pairs", helpCommands: [["--help"]]),
+        DocumentedTool(page: "orpo-train", helpCommands: [["--help"]]),
+        DocumentedTool(page: "lora-merge", helpCommands: [["--help"]]),
+    ]
+
+    func load() throws -> ManPage {
+        try ManPage(contentsOf: ExampleSandbox.root.appendingPathComponent("man/\(page).1"))
+    }
+}
+
+/// Whether the default model is there (or CI promises it), as the other suites decide.
+enum DefaultModelFile {
+    static var isAvailable: Bool {
+        ProcessInfo.processInfo.environment["CI"] != nil || FileManager.default.fileExists(atPath: DefaultModel.path)
+    }
+}
+
+@Suite(.serialized)
+struct ManPageTests {
+    static let requiredSections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES"]
+
+    @Test(arguments: DocumentedTool.all)
+    func pageHasTheRequiredSections(_ tool: DocumentedTool) throws {
+        let page = try tool.load()
+        for section in Self.requiredSections {
+            #expect(page.sections.contains(section), "\(tool.page).1 has no \(section) section")
+        }
+        #expect(!page.examples.isEmpty, "\(tool.page).1 has no .EX example")
+    }
+
+    @Test(arguments: DocumentedTool.all)
+    func pageNamesEveryOptionOfTheHelp(_ tool: DocumentedTool) throws {
+        let page = try tool.load()
+        for arguments in tool.helpCommands {
+            let help = try runTool(tool.page, arguments)
+            #expect(help.status == 0, "\(tool.page) \(arguments.joined(separator: " ")): \(help.stderr)")
+            let options = Self.longOptions(inHelp: help.stdout)
+            #expect(!options.isEmpty, "no options found in \(tool.page) \(arguments.joined(separator: " "))")
+            for option in options where !Self.mentions(page.plainText, option) {
+                Issue.record("\(tool.page).1 does not mention \(option) (from \(tool.page) \(arguments.joined(separator: " ")))")
+            }
+        }
+    }
+
+    @Test(arguments: DocumentedTool.all)
+    func examplesRun(_ tool: DocumentedTool) throws {
+        let page = try tool.load()
+        let hosted = try ExampleSandbox.hostedModel()
+        defer { hosted.stop() }
+        for example in page.examples {
+            if let reason = example.notRunReason {
+                #expect(reason.count > 10, "\(example.location): say why the example is not run")
+                continue
+            }
+            if example.needsModel && !DefaultModelFile.isAvailable { continue }
+            let sandbox = try ExampleSandbox()
+            defer { sandbox.remove() }
+            let run = try sandbox.run(example.script, environment: [
+                "OPENAI_BASE_URL": hosted.baseURL + "/v1", "OPENAI_API_KEY": "sk-docs-example",
+                "HOOK_URL": hosted.url("/hooks/feedbackloop"), "HOOK_SECRET": "docs-example-secret",
+                "PORT": String(try ExampleSandbox.freePort()),
+            ])
+            check(run, of: example)
+        }
+    }
+
+    /// The checks an example's directives ask for.
+    func check(_ run: ExampleRun, of example: ManPageExample) {
+        let context = "\(example.location):\n\(example.script)\nstderr:\n\(run.stderr.suffix(2000))"
+        #expect(run.status == example.status, "exit status \(run.status), expected \(example.status): \(context)")
+        let text = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch example.output {
+        case .jsonl:
+            #expect(!text.isEmpty, "no records on stdout: \(context)")
+            #expect(Self.malformedLines(run.stdout).isEmpty, "not JSONL: \(Self.malformedLines(run.stdout)) \(context)")
+        case .any:
+            #expect(Self.malformedLines(run.stdout).isEmpty, "not JSONL: \(Self.malformedLines(run.stdout)) \(context)")
+        case .text:
+            #expect(!text.isEmpty, "nothing on stdout: \(context)")
+        case .none:
+            #expect(text.isEmpty, "unexpected output \(text.prefix(200)): \(context)")
+        }
+        for file in example.writes {
+            let path = run.directory.appendingPathComponent(file).path
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            #expect(size > 0, "\(file) was not written: \(context)")
+            if file.hasSuffix(".jsonl") {
+                let contents = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                #expect(Self.malformedLines(contents).isEmpty, "\(file) is not JSONL: \(context)")
+            }
+        }
+    }
+
+    /// Lines of `text` that are not JSON objects.
+    static func malformedLines(_ text: String) -> [String] {
+        text.split(separator: "\n").map(String.init).filter { line in
+            (try? JSONParser.parse(line).object) == nil
+        }
+    }
+
+    /// The long options a help screen lists (lines of its OPTIONS block starting with "--x" or "-x, --x").
+    static func longOptions(inHelp help: String) -> [String] {
+        var options: [String] = []
+        for line in help.split(separator: "\n") {
+            var rest = line.drop { $0 == " " }
+            guard rest.count < line.count, rest.hasPrefix("-") else { continue }
+            if rest.count > 4, rest.dropFirst(2).hasPrefix(", ") { rest = rest.dropFirst(4) }
+            guard rest.hasPrefix("--") else { continue }
+            let option = rest.prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+            if option.count > 2 && !options.contains(String(option)) { options.append(String(option)) }
+        }
+        return options
+    }
+
+    /// Whether `text` names `option` as a whole word ("--eval" is not found in "--eval-every").
+    static func mentions(_ text: String, _ option: String) -> Bool {
+        var searchStart = text.startIndex
+        while let range = text.range(of: option, range: searchStart..<text.endIndex) {
+            let next = range.upperBound < text.endIndex ? text[range.upperBound] : " "
+            if !(next.isLetter || next.isNumber || next == "-") { return true }
+            searchStart = range.upperBound
+        }
+        return false
+    }
+}
