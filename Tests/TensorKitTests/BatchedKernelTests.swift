@@ -37,7 +37,7 @@ import Testing
                         for r in 0..<rows where batched[t * rows + r].bitPattern != single[r].bitPattern {
                             mismatches += 1
                         }
-                        #expect(single.allSatisfy(\.isFinite), "\(type) \(precision) n=\(n) vector \(t)")
+                        #expect(single.allSatisfy { $0.isFinite }, "\(type) \(precision) n=\(n) vector \(t)")
                     }
                     #expect(mismatches == 0, "\(type) \(precision) n=\(n): \(mismatches) of \(n * rows) outputs differ")
                 }
