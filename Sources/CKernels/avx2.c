@@ -124,40 +124,102 @@ INLINE void widen(__m256i q, __m256 f[4]) {
 
 // MARK: per-type loops; `type` is a constant in each instantiation, so the switch in unpack folds away
 
-INLINE float dot_exact_q(int type, const uint8_t *row, const float *x, int64_t n) {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+// The dot products take G vectors at once (G = 1..4, a constant after inlining): each sub-block is
+// unpacked once and then met by all G vectors, whose accumulators stay in registers. Vector t's sums
+// are formed exactly as with G = 1 (same integer products, same float operations in the same order),
+// so batched decoding gives bit for bit the results of one vector at a time; unpacking (scales,
+// nibbles, high bits) is the work it saves.
+
+INLINE void dot_exact_group(int G, int type, const uint8_t *row, const float *const *x, int64_t n, float *out) {
+    __m256 acc[4][4];
+    for (int t = 0; t < G; t++)
+        for (int k = 0; k < 4; k++) acc[t][k] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++) {
         float s0, s1, off;
         __m256 f[4];
         widen(unpack(type, row, i, &s0, &s1, &off), f);
         __m256 vs0 = _mm256_set1_ps(s0), vs1 = _mm256_set1_ps(s1), voff = _mm256_set1_ps(off);
-        acc[0] = _mm256_fmadd_ps(_mm256_fmadd_ps(f[0], vs0, voff), _mm256_loadu_ps(x), acc[0]);
-        acc[1] = _mm256_fmadd_ps(_mm256_fmadd_ps(f[1], vs0, voff), _mm256_loadu_ps(x + 8), acc[1]);
-        acc[2] = _mm256_fmadd_ps(_mm256_fmadd_ps(f[2], vs1, voff), _mm256_loadu_ps(x + 16), acc[2]);
-        acc[3] = _mm256_fmadd_ps(_mm256_fmadd_ps(f[3], vs1, voff), _mm256_loadu_ps(x + 24), acc[3]);
+        __m256 w[4] = {_mm256_fmadd_ps(f[0], vs0, voff), _mm256_fmadd_ps(f[1], vs0, voff),
+                       _mm256_fmadd_ps(f[2], vs1, voff), _mm256_fmadd_ps(f[3], vs1, voff)};
+        for (int t = 0; t < G; t++)
+            for (int k = 0; k < 4; k++) acc[t][k] = _mm256_fmadd_ps(w[k], _mm256_loadu_ps(x[t] + 32 * i + 8 * k), acc[t][k]);
     }
-    return hsum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    for (int t = 0; t < G; t++)
+        out[t] = hsum8(_mm256_add_ps(_mm256_add_ps(acc[t][0], acc[t][1]), _mm256_add_ps(acc[t][2], acc[t][3])));
+}
+
+INLINE void dot_fast_group(int G, int type, const uint8_t *row, const ck_block_q8a *const *xq, int64_t n, float *out) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc0[4], acc1[4];
+    float corr[4];
+    for (int t = 0; t < G; t++) {
+        acc0[t] = acc1[t] = _mm256_setzero_ps();
+        corr[t] = 0;
+    }
+    for (int64_t i = 0; i < n / 32; i++) {
+        float s0, s1, off;
+        __m256i q = unpack(type, row, i, &s0, &s1, &off);
+        __m256i aq = _mm256_sign_epi8(q, q);
+        // int32 lanes 0..3 of a product hold values 0..15, lanes 4..7 values 16..31
+        __m256 s = _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0));
+        for (int t = 0; t < G; t++) {
+            const ck_block_q8a *b = xq[t] + i;
+            __m256i a = _mm256_loadu_si256((const __m256i *)b->qs);
+            __m256i p = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(a, q));
+            __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones));
+            __m256 scale = _mm256_mul_ps(s, _mm256_set1_ps(b->d));
+            if (i & 1) acc1[t] = _mm256_fmadd_ps(f, scale, acc1[t]);
+            else acc0[t] = _mm256_fmadd_ps(f, scale, acc0[t]);
+            corr[t] += off * b->s;
+        }
+    }
+    for (int t = 0; t < G; t++) out[t] = hsum8(_mm256_add_ps(acc0[t], acc1[t])) + corr[t];
+}
+
+INLINE float dot_exact_q(int type, const uint8_t *row, const float *x, int64_t n) {
+    float y;
+    dot_exact_group(1, type, row, &x, n, &y);
+    return y;
 }
 
 INLINE float dot_fast_q(int type, const uint8_t *row, const ck_block_q8a *xq, int64_t n) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float corr = 0;
-    int64_t nsub = n / 32;
-    for (int64_t i = 0; i < nsub; i++) {
-        float s0, s1, off;
-        __m256i q = unpack(type, row, i, &s0, &s1, &off);
-        __m256i a = _mm256_loadu_si256((const __m256i *)xq[i].qs);
-        __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
-        __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones));
-        // int32 lanes 0..3 hold values 0..15, lanes 4..7 values 16..31
-        float d = xq[i].d;
-        __m256 scale = _mm256_set_m128(_mm_set1_ps(s1 * d), _mm_set1_ps(s0 * d));
-        if (i & 1) acc1 = _mm256_fmadd_ps(f, scale, acc1);
-        else acc0 = _mm256_fmadd_ps(f, scale, acc0);
-        corr += off * xq[i].s;
+    float y;
+    dot_fast_group(1, type, row, &xq, n, &y);
+    return y;
+}
+
+/// Row against nvec vectors, in groups of four (eight accumulators in registers).
+INLINE void dot_fast_multi_q(int type, const uint8_t *row, const ck_block_q8a *xq, size_t stride, int64_t nvec,
+                             int64_t n, float *y, size_t y_stride) {
+    for (int64_t v = 0; v < nvec; v += 4) {
+        int g = (int)(nvec - v < 4 ? nvec - v : 4);
+        const ck_block_q8a *p[4];
+        float out[4];
+        for (int t = 0; t < g; t++) p[t] = xq + (size_t)(v + t) * stride;
+        switch (g) {
+        case 1: dot_fast_group(1, type, row, p, n, out); break;
+        case 2: dot_fast_group(2, type, row, p, n, out); break;
+        case 3: dot_fast_group(3, type, row, p, n, out); break;
+        default: dot_fast_group(4, type, row, p, n, out); break;
+        }
+        for (int t = 0; t < g; t++) y[(size_t)(v + t) * y_stride] = out[t];
     }
-    return hsum8(_mm256_add_ps(acc0, acc1)) + corr;
+}
+
+/// Row against nvec float vectors, in pairs (three would no longer keep their sums in registers).
+INLINE void dot_exact_multi_q(int type, const uint8_t *row, const float *x, size_t stride, int64_t nvec,
+                              int64_t n, float *y, size_t y_stride) {
+    for (int64_t v = 0; v < nvec; v += 2) {
+        const float *p[2] = {x + (size_t)v * stride, x + (size_t)(v + 1) * stride};
+        float out[2];
+        if (v + 1 < nvec) {
+            dot_exact_group(2, type, row, p, n, out);
+            y[(size_t)(v + 1) * y_stride] = out[1];
+        } else {
+            dot_exact_group(1, type, row, p, n, out);
+        }
+        y[(size_t)v * y_stride] = out[0];
+    }
 }
 
 INLINE void dequant_q(int type, const uint8_t *row, float *y, int64_t n) {
@@ -247,6 +309,16 @@ TARGET void ck_dequantize_row_avx2(int type, const void *row, float *y, int64_t 
     DISPATCH(dequant_q, row, y, n)
 }
 
+TARGET void ck_dot_fast_multi_avx2(int type, const void *row, const ck_block_q8a *xq, size_t xq_stride,
+                                   int64_t nvec, int64_t n, float *y, size_t y_stride) {
+    DISPATCH(dot_fast_multi_q, row, xq, xq_stride, nvec, n, y, y_stride)
+}
+
+TARGET void ck_dot_exact_multi_avx2(int type, const void *row, const float *x, size_t x_stride,
+                                    int64_t nvec, int64_t n, float *y, size_t y_stride) {
+    DISPATCH(dot_exact_multi_q, row, x, x_stride, nvec, n, y, y_stride)
+}
+
 TARGET void ck_quantize_act_avx2(const float *x, ck_block_q8a *b, int64_t n) {
     const __m256 signbit = _mm256_set1_ps(-0.0f);
     for (int64_t i = 0; i < n / 32; i++, b++, x += 32) {
@@ -298,5 +370,13 @@ float ck_dot_exact_avx2(int type, const void *row, const float *x, int64_t n) { 
 float ck_dot_fast_avx2(int type, const void *row, const ck_block_q8a *xq, int64_t n) { return ck_dot_fast_ref(type, row, xq, n); }
 void ck_dequantize_row_avx2(int type, const void *row, float *y, int64_t n) { ck_dequantize_row_ref(type, row, y, n); }
 void ck_quantize_act_avx2(const float *x, ck_block_q8a *b, int64_t n) { ck_quantize_act_ref(x, b, n); }
+void ck_dot_fast_multi_avx2(int type, const void *row, const ck_block_q8a *xq, size_t xq_stride,
+                            int64_t nvec, int64_t n, float *y, size_t y_stride) {
+    for (int64_t t = 0; t < nvec; t++) y[(size_t)t * y_stride] = ck_dot_fast_ref(type, row, xq + (size_t)t * xq_stride, n);
+}
+void ck_dot_exact_multi_avx2(int type, const void *row, const float *x, size_t x_stride,
+                             int64_t nvec, int64_t n, float *y, size_t y_stride) {
+    for (int64_t t = 0; t < nvec; t++) y[(size_t)t * y_stride] = ck_dot_exact_ref(type, row, x + (size_t)t * x_stride, n);
+}
 
 #endif

@@ -42,13 +42,23 @@ typedef struct {
     float *y;
 } matmul_job;
 
-/// Rows [begin, end) against every vector; a row stays in L1 while it meets all n vectors.
+/// Rows [begin, end) against every vector; a row stays in L1 while it meets all n vectors. With
+/// several vectors (batched decoding) the AVX2 kernels unpack each quantized row once for all of
+/// them, with results bit-identical to one dot product per vector.
 static void matmul_rows(void *ctx, int64_t begin, int64_t end, int thread) {
     (void)thread;
     const matmul_job *j = ctx;
     size_t act_stride = ck_act_bytes(j->cols) / sizeof(ck_block_q8a);
+    int multi = j->n > 1 && j->avx2 && ck_fast_uses_q8(j->type);
     for (int64_t r = begin; r < end; r++) {
         const uint8_t *row = j->w + (size_t)r * j->row_bytes;
+        if (multi) {
+            if (j->quantized)
+                ck_dot_fast_multi_avx2(j->type, row, j->xq, act_stride, j->n, j->cols, j->y + r, (size_t)j->rows);
+            else
+                ck_dot_exact_multi_avx2(j->type, row, j->x, (size_t)j->cols, j->n, j->cols, j->y + r, (size_t)j->rows);
+            continue;
+        }
         for (int64_t t = 0; t < j->n; t++) {
             float v;
             if (j->quantized) {

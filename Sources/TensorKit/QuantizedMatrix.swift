@@ -78,7 +78,9 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Y[n, rows] = X[n, cols] · Wᵀ for n token vectors.
     ///
     /// Few vectors (decoding) go through the dot-product kernels, each weight row meeting all n
-    /// vectors while it is in L1; with `.fast` the vectors are first quantized to int8. From
+    /// vectors while it is in L1 and each of its blocks unpacked once for all of them (with results
+    /// bit-identical to n products of one vector, so a batched decode step gives each sequence what
+    /// decoding it alone gives); with `.fast` the vectors are first quantized to int8. From
     /// `sgemmThreshold` vectors on (prefill), each thread dequantizes tiles of rows into its own
     /// cache-sized scratch and multiplies them with single-threaded sgemm: float FMA throughput is
     /// then the limit, not unpacking. That path never quantizes activations.
