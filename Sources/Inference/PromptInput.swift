@@ -35,7 +35,9 @@ public enum PromptInput: Sendable, Equatable {
         }
     }
 
-    static func messages(_ v: JSONValue) throws -> [ChatMessage] {
+    /// OpenAI-style `messages` read as chat messages (text content parts joined with newlines);
+    /// errors name the message and part.
+    public static func messages(_ v: JSONValue) throws -> [ChatMessage] {
         guard let items = v.array else { throw RecordError("field 'messages' must be an array, got \(v.kindName)") }
         return try items.enumerated().map { i, item in
             guard let m = item.object else {

@@ -47,8 +47,8 @@ struct CompletionRequest: Sendable {
             r["messages"] = m
             // The last user message, as the filter's `question`: what judge, orpo-pairs and the
             // monitors read from the traffic log (the engine answers from `messages`).
-            if let last = list.last(where: { $0["role"]?.string == "user" }), let text = Self.text(last["content"]) {
-                r["question"] = .string(text)
+            if let last = (try? PromptInput.messages(m))?.last(where: { $0.role == "user" }) {
+                r["question"] = .string(last.content)
             }
             try Self.continuation(b, into: &r)
         case .completion:
@@ -92,14 +92,6 @@ struct CompletionRequest: Sendable {
             r["user"] = u
         }
         record = r
-    }
-
-    /// A message's content as text: a string, or the text parts of a content array joined.
-    private static func text(_ content: JSONValue?) -> String? {
-        if let s = content?.string { return s }
-        guard let parts = content?.array else { return nil }
-        let texts = parts.compactMap { $0["type"]?.string == "text" ? $0["text"]?.string : nil }
-        return texts.isEmpty ? nil : texts.joined(separator: "\n")
     }
 
     /// The completions API takes a string or an array holding one string (n prompts would need n
