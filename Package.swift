@@ -87,7 +87,7 @@ let package = Package(
             "Gemma", "TensorKit", "COpenBLAS", "ModelFormats", "Records", "Archive", "Tokenizers",
         ]),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference"],
+            name: "TrainingTests", dependencies: ["Training", "TrainingCLI", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference"],
             resources: [.copy("Fixtures")]),
         // judge: LLM-as-a-judge as a JSONL filter (prompts, score parsing, OpenAI-compatible and local
         // backends, cache, checks without a model, calibration).

@@ -1,9 +1,12 @@
 import Training
 
-// Length limits as TRL's ORPOTrainer.tokenize_row applies them (truncation_mode "keep_end"): when
-// prompt + the longer response exceed max_length, the prompt keeps its last max_prompt_length
-// tokens; if that is still too long, each response keeps its first max_length − max_prompt_length
-// tokens. One difference: TRL's keep_end can cut the BOS off a long prompt; here BOS stays first.
+// Length limits as TRL's ORPOTrainer.tokenize_row applies them. When prompt + the longer response
+// exceed max_length, a prompt longer than max_prompt_length keeps its last max_prompt_length tokens
+// (truncation_mode "keep_end" of the TRL releases that had max_prompt_length); if that is still too
+// long, each response keeps its first max_length − (prompt length) tokens, which is what
+// trl.experimental.orpo does with the prompt it keeps whole. (The older releases cut responses to
+// max_length − max_prompt_length even below a shorter prompt; the two agree whenever the prompt
+// was cut.) One difference: TRL's keep_end can cut the BOS off a long prompt; here BOS stays first.
 
 /// What becomes of a pair longer than max_length.
 public enum LongPairPolicy: String, CaseIterable, Sendable {
@@ -48,7 +51,7 @@ public struct PairTruncation: Sendable {
             return (p + r, [Int](repeating: -100, count: p.count) + r)
         }
         let shortPrompt = min(prompt, maxPromptLength)
-        let limit: Int? = shortPrompt + longer > maxLength ? maxLength - maxPromptLength : nil
+        let limit: Int? = shortPrompt + longer > maxLength ? maxLength - shortPrompt : nil
         let c = cut(chosen, responseLimit: limit), r = cut(rejected, responseLimit: limit)
         var result = pair
         result.chosenIDs = c.ids

@@ -17,7 +17,7 @@ import Training
     }
 
     /// keep_end: the prompt keeps BOS and its last tokens; then responses are cut to
-    /// max_length − max_prompt_length.
+    /// max_length − max_prompt_length (the length the prompt was cut to).
     @Test func longPairsKeepThePromptsEndAndTheResponsesStart() throws {
         let (out, truncated) = try PairTruncation(maxLength: 8, maxPromptLength: 4).apply(pair(prompt: 6, chosen: 3, rejected: 6))
         #expect(truncated)
@@ -25,6 +25,17 @@ import Training
         #expect(out.rejectedIDs == [2, 102, 103, 104, 300, 301, 302, 303])
         #expect(out.rejectedLabels == [-100, -100, -100, -100, 300, 301, 302, 303])
         #expect(out.promptIDs == [2, 102, 103, 104])
+    }
+
+    /// A prompt within max_prompt_length stays whole and the responses fill the rest of
+    /// max_length, as trl.experimental.orpo cuts them (max_length − prompt length).
+    @Test func aShortPromptStaysWholeAndTheResponsesFillTheRest() throws {
+        let (out, truncated) = try PairTruncation(maxLength: 6, maxPromptLength: 4).apply(pair(prompt: 3, chosen: 5, rejected: 2))
+        #expect(truncated)
+        #expect(out.promptIDs == [2, 100, 101])
+        #expect(out.chosenIDs == [2, 100, 101, 200, 201, 202])
+        #expect(out.chosenLabels == [-100, -100, -100, 200, 201, 202])
+        #expect(out.rejectedIDs == [2, 100, 101, 300, 301])
     }
 
     @Test func skipPolicyAndEmptyResponsesThrow() {

@@ -12,9 +12,11 @@ enum RealModel {
     }
 }
 
-/// The reference fixture of one ORPO batch through TRL + PEFT (Fixtures/orpo/README.md).
+/// The reference fixtures of one ORPO batch through TRL + PEFT (Fixtures/orpo/README.md,
+/// Fixtures/orpo-chat/README.md).
 enum ORPOFixture {
-    static var directory: String { Bundle.module.resourcePath! + "/Fixtures/orpo" }
+    static var directory: String { directory("orpo") }
+    static func directory(_ name: String) -> String { Bundle.module.resourcePath! + "/Fixtures/" + name }
 
     struct Expected: Decodable {
         let beta: Double
@@ -24,7 +26,7 @@ enum ORPOFixture {
         let tokenized: [TokenizedPair]  // TRL's field names
     }
 
-    static func expected() throws -> Expected {
-        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/expected.json")))
+    static func expected(_ name: String = "orpo") throws -> Expected {
+        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: directory(name) + "/expected.json")))
     }
 }
