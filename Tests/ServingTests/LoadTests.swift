@@ -30,7 +30,11 @@ import Testing
                         let stream = (c + i) % 3 == 0
                         let body = #"{"messages":[{"role":"user","content":"client \#(c) request \#(i)"}],"max_tokens":4,"stream":\#(stream)}"#
                         let request = HTTPRequest.postJSON(url: "http://127.0.0.1:\(port)/v1/chat/completions",
-                                                           body: Array(body.utf8), headers: auth)
+                                                           body: Array(body.utf8), headers: auth,
+                                                           // Under CI's load (the loop test runs beside
+                                                           // this one) a request queued behind the
+                                                           // reload has taken over the default 60 s.
+                                                           timeout: 300)
                         do {
                             let response = try client.perform(request)
                             let id = stream ? Self.streamID(response.text) : (try? JSONParser.parse(response.text))?["id"]?.string
