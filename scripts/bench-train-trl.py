@@ -16,18 +16,15 @@ import time
 
 
 def convert(gguf, out):
-    """Writes the GGUF model, dequantized to float32, as a plain checkpoint directory."""
-    import torch
-    import transformers
-    d, f = os.path.split(os.path.abspath(gguf))
-    model = transformers.AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32)
-    transformers.AutoTokenizer.from_pretrained(d, gguf_file=f).save_pretrained(out)
-    config = model.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config
-    plain = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    plain.load_state_dict(model.state_dict())
-    plain.save_pretrained(out)
+    """Writes the GGUF model, dequantized to float32, as a plain checkpoint directory (with
+    scripts/ref-orpo.py's loader, which copies the weights out of the GGUF-quantized model)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("ref_orpo", os.path.join(os.path.dirname(__file__), "ref-orpo.py"))
+    ref_orpo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref_orpo)
+    model, tok = ref_orpo.load_model(gguf)
+    tok.save_pretrained(out)
+    model.save_pretrained(out)
 
 
 def main():
