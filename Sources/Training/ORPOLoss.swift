@@ -3,6 +3,16 @@ import Foundation
 // ORPO (Hong et al. 2024, arXiv 2403.07691) as TRL's trl.experimental.orpo computes it (SPECS §1):
 // a, b = completion-mean log-probs of chosen and rejected; z = (a − b) − (log1mexp(a) − log1mexp(b));
 // loss = NLL(chosen, prompt included) − beta · mean(logsigmoid(z)).
+// NLLScope.completion is this project's option, not TRL's: the NLL over the chosen completion only.
+
+/// Which targets of the chosen sequences the NLL term covers.
+public enum NLLScope: String, Codable, Sendable, CaseIterable {
+    /// Every target, prompt included: TRL's ORPO.
+    case sequence
+    /// The completion's targets only (for pairs whose prompt is long and shared, such as a judge's
+    /// prompt with a one-token score as the completion: then the NLL is the score's cross-entropy).
+    case completion
+}
 
 /// The metrics TRL logs for a batch, under TRL's names.
 public struct ORPOMetrics: Sendable, Equatable {
@@ -63,10 +73,11 @@ public enum ORPOLoss {
     ///
     /// - nll: token-mean cross-entropy over every target of the chosen sequences (all non-pad
     ///   positions but the first, prompt included), pooled over the batch as torch's
-    ///   CrossEntropyLoss pools it.
+    ///   CrossEntropyLoss pools it; with `nll: .completion`, over their completion targets only.
     /// - logits/chosen, logits/rejected: the mean of all logits of rows 0 ..< T−1 of each half of
     ///   the padded batch, padding rows included (TRL's `all_logits[:B, :-1, :].mean()`).
-    public static func evaluate(_ pass: ForwardPass, batch: PreferenceBatch, beta: Double) throws -> ORPOResult {
+    public static func evaluate(_ pass: ForwardPass, batch: PreferenceBatch, beta: Double,
+                                nll scope: NLLScope = .sequence) throws -> ORPOResult {
         let tokens = batch.tokens
         let B = batch.pairCount, T = tokens.positions
         guard pass.batch == tokens else {
@@ -86,20 +97,16 @@ public enum ORPOLoss {
         }
 
         // NLL over the chosen sequences.
-        var nllSum = 0.0, nllCount = 0
-        for s in 0..<B {
-            for t in 0..<T where tokens.targets[s * T + t] >= 0 {
-                nllSum -= Double(logp[s * T + t])
-                nllCount += 1
-            }
+        let nllRows: [Int]
+        switch scope {
+        case .sequence:
+            nllRows = (0..<B).flatMap { s in (0..<T).map { s * T + $0 }.filter { tokens.targets[$0] >= 0 } }
+        case .completion:
+            nllRows = (0..<B).flatMap { batch.completionRows(sequence: $0) }
         }
-        guard nllCount > 0 else { throw TrainingError.invalidArgument("the chosen sequences have no targets") }
-        let nll = nllSum / Double(nllCount)
-        for s in 0..<B {
-            for t in 0..<T where tokens.targets[s * T + t] >= 0 {
-                dlogp[s * T + t] -= Float(1 / Double(nllCount))
-            }
-        }
+        guard !nllRows.isEmpty else { throw TrainingError.invalidArgument("the chosen sequences have no targets") }
+        let nll = -nllRows.reduce(0.0) { $0 + Double(logp[$1]) } / Double(nllRows.count)
+        for n in nllRows { dlogp[n] -= Float(1 / Double(nllRows.count)) }
 
         // Odds ratio, its loss term and gradient: dL/da = −(β/B)σ(−z)/(1 − eᵃ), dL/db = +(β/B)σ(−z)/(1 − eᵇ).
         var ratioSum = 0.0, zSum = 0.0, accuracy = 0.0

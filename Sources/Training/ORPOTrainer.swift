@@ -88,7 +88,7 @@ public final class ORPOTrainer: @unchecked Sendable {
         for (k, pairs) in microBatches.enumerated() {
             let batch = try PreferenceBatch(pairs: pairs, padID: model.config.padID ?? 0)
             let pass = try model.forward(batch.tokens, dropoutSeed: dropoutSeed(step: optimizer.step, microBatch: k))
-            let result = try ORPOLoss.evaluate(pass, batch: batch, beta: settings.beta)
+            let result = try ORPOLoss.evaluate(pass, batch: batch, beta: settings.beta, nll: settings.nllScope)
             try model.backward(pass, dLogProbs: result.dLogProbs.map { $0 * scale })
             loss += result.loss / Double(microBatches.count)
             all.append(result.metrics)

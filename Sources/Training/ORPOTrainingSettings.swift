@@ -17,13 +17,15 @@ public struct ORPOTrainingSettings: Codable, Sendable, Equatable {
     /// Seeds the shuffling of pairs and a fresh adapter's initialisation.
     public var seed: UInt64 = 42
     public var optimizer = AdamWSettings()
+    /// What the NLL term covers (not a TRL setting; TRL's is `.sequence`).
+    public var nllScope: NLLScope = .sequence
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case beta, learningRate = "learning_rate", batchSize = "batch_size"
         case gradientAccumulationSteps = "gradient_accumulation_steps", epochs, warmupRatio = "warmup_ratio"
-        case maxGradNorm = "max_grad_norm", maxLength = "max_length", seed, optimizer
+        case maxGradNorm = "max_grad_norm", maxLength = "max_length", seed, optimizer, nllScope = "nll_scope"
     }
 
     public init(from decoder: Decoder) throws {
@@ -39,6 +41,7 @@ public struct ORPOTrainingSettings: Codable, Sendable, Equatable {
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? d.maxLength
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         optimizer = try c.decodeIfPresent(AdamWSettings.self, forKey: .optimizer) ?? d.optimizer
+        nllScope = try c.decodeIfPresent(NLLScope.self, forKey: .nllScope) ?? d.nllScope
     }
 
     /// Throws naming the first setting out of range.

@@ -59,6 +59,9 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(help: "Weight of the odds-ratio term (TRL's beta; default 0.1).")
     public var beta: Double?
 
+    @Option(name: .customLong("nll-scope"), help: "What the NLL term covers: sequence (prompt included, as TRL) or completion (default sequence).")
+    public var nllScope: NLLScope?
+
     @Option(help: "Peak learning rate (default 1e-6).")
     public var lr: Double?
 
@@ -145,6 +148,7 @@ public struct OrpoTrainCommand: ParsableCommand {
         let file = try config.map(RunSettingsFile.read)
         var s = file?.settings ?? ORPOTrainingSettings()
         if let beta { s.beta = beta }
+        if let nllScope { s.nllScope = nllScope }
         if let lr { s.learningRate = lr }
         if let batchSize { s.batchSize = batchSize }
         if let gradAccum { s.gradientAccumulationSteps = gradAccum }
@@ -281,3 +285,4 @@ public struct OrpoTrainCommand: ParsableCommand {
 }
 
 extension LongPairPolicy: ExpressibleByArgument {}
+extension NLLScope: ExpressibleByArgument {}

@@ -59,18 +59,18 @@ import Testing
 
     /// dLoss/dA and dLoss/dB of every adapted layer against finite differences of the ORPO loss
     /// through the whole model.
-    @Test(arguments: ["gemma2", "gemma3"])
-    func orpoGradientsThroughTheModelMatchFiniteDifferences(_ arch: String) throws {
+    @Test(arguments: ["gemma2", "gemma3"], NLLScope.allCases)
+    func orpoGradientsThroughTheModelMatchFiniteDifferences(_ arch: String, _ scope: NLLScope) throws {
         let model = try Self.model(arch)
         let adapter = try Self.adapter(for: model.config, seed: 7)
         let trainable = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
         trainable.headChunkRows = 5  // the head's row chunks cross sequence boundaries
         let batch = try Self.batch()
         func loss() throws -> Double {
-            try ORPOLoss.evaluate(try trainable.forward(batch.tokens), batch: batch, beta: 0.5).loss
+            try ORPOLoss.evaluate(try trainable.forward(batch.tokens), batch: batch, beta: 0.5, nll: scope).loss
         }
         let pass = try trainable.forward(batch.tokens)
-        let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5)
+        let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: scope)
         adapter.zeroGradients()
         try trainable.backward(pass, dLogProbs: result.dLogProbs)
 
@@ -78,12 +78,43 @@ import Testing
             for (name, values, grad) in [("A", m.parameters.a, m.parameters.gradA), ("B", m.parameters.b, m.parameters.gradB)] {
                 let entries = Array(stride(from: 0, to: values.count, by: max(1, values.count / 4)))
                 let x = values.array
-                try GradientCheck.check("\(arch) layer \(m.layer) \(m.role) \(name)", x: x, analytic: grad.array,
+                try GradientCheck.check("\(arch) \(scope) layer \(m.layer) \(m.role) \(name)", x: x, analytic: grad.array,
                                         eps: 1e-2, tolerance: 2e-2, entries: entries) { perturbed in
                     for j in 0..<perturbed.count { values[j] = perturbed[j] }
                     defer { for j in 0..<x.count { values[j] = x[j] } }
                     return try loss()
                 }
+            }
+        }
+    }
+
+    /// The NLL term of each scope, recomputed from the pass's log-probs and the pairs' own labels:
+    /// every target of the chosen sequences, or only those the labels keep.
+    @Test func nllScopesCoverTheTargetsTheySay() throws {
+        let model = try Self.model("gemma3")
+        let trainable = try TrainableGemma(model: model, adapter: try Self.adapter(for: model.config, seed: 3), pool: Self.pool)
+        let batch = try Self.batch()
+        let pass = try trainable.forward(batch.tokens)
+        let T = batch.tokens.positions
+        var all: [Double] = [], completion: [Double] = []
+        for (s, pair) in batch.pairs.enumerated() {
+            for t in 0..<(pair.chosenIDs.count - 1) {
+                let logp = Double(pass.logProbs[s * T + t])
+                all.append(-logp)
+                if pair.chosenLabels[t + 1] != -100 { completion.append(-logp) }
+            }
+        }
+        let sequence = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: .sequence)
+        let completionOnly = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: .completion)
+        #expect(completion.count == 5 + 1 + 2 + 1)
+        #expect(abs(sequence.metrics.nllLoss - all.reduce(0, +) / Double(all.count)) < 1e-9)
+        #expect(abs(completionOnly.metrics.nllLoss - completion.reduce(0, +) / Double(completion.count)) < 1e-9)
+        // The odds-ratio term does not depend on the scope.
+        #expect(abs((sequence.loss - sequence.metrics.nllLoss) - (completionOnly.loss - completionOnly.metrics.nllLoss)) < 1e-12)
+        // No gradient reaches a prompt target under .completion.
+        for (s, pair) in batch.pairs.enumerated() {
+            for t in 0..<(pair.chosenIDs.count - 1) where pair.chosenLabels[t + 1] == -100 {
+                #expect(completionOnly.dLogProbs[s * T + t] == 0)
             }
         }
     }
