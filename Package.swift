@@ -144,6 +144,6 @@ package.targets.append(contentsOf: [
     ]),
     .testTarget(
         name: "ServingTests",
-        dependencies: ["Serving", "Inference", "Gemma", "Records", "HTTPClient", "ModelFormats", "Tokenizers"]),
+        dependencies: ["Serving", "Inference", "Gemma", "Records", "HTTPClient", "ModelFormats", "Tokenizers", "TestSupport"]),
 ])
 package.targets.first { $0.name == "gemma-infer" }?.dependencies.append("Serving")

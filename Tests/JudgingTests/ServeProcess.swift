@@ -7,13 +7,14 @@ import TestSupport
 final class ServeProcess {
     let process = Process()
     let port: Int
+    private let logPath: String
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// Starts the server on `model` and returns once it listens; throws with its stderr when it exits
     /// first, or when it has not listened within `patience` seconds (a guard against a hung test, not
     /// a timing).
     init(model: String, threads: Int = 2, patience: Double = 300) throws {
-        let logPath = temporaryPath(".serve-log.jsonl")
+        logPath = temporaryPath(".serve-log.jsonl")
         process.executableURL = productsDirectory(containing: "gemma-infer").appendingPathComponent("gemma-infer")
         process.arguments = ["serve", "--model", model, "--threads", String(threads), "--host", "127.0.0.1", "--port", "0",
                              "--log", logPath]
@@ -42,7 +43,10 @@ final class ServeProcess {
         process.waitUntilExit()
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
 }
 
 /// Collects the server's stderr and finds the port in "listening on http://127.0.0.1:PORT".

@@ -34,6 +34,7 @@ struct QuickLoopTests {
     /// Runs the loop once for the whole suite.
     static let run: Result<Run, Error> = Result {
         let folder = URL(fileURLWithPath: temporaryPath("-loop"))
+        removeAtExit(folder.path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [root.appendingPathComponent("scripts/loop").path, "--quick",
@@ -47,6 +48,7 @@ struct QuickLoopTests {
         try process.run()
         process.waitUntilExit()
         try? log.close()
+        defer { try? FileManager.default.removeItem(atPath: logPath) }
         return Run(status: process.terminationStatus,
                    log: (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "", folder: folder)
     }

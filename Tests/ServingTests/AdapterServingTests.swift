@@ -66,9 +66,14 @@ import Testing
 
     @Test func serveWithAnAdapterAnswersAsTheFilterWithIt() async throws {
         let model = try TinyServingModel.path()
-        let adapter = NSTemporaryDirectory() + "serving-adapter-\(UUID().uuidString)/my-adapter"
+        let adapterFolder = NSTemporaryDirectory() + "serving-adapter-\(UUID().uuidString)"
+        let adapter = adapterFolder + "/my-adapter"
         try Self.writeAdapter(to: adapter)
         let logPath = NSTemporaryDirectory() + "serving-adapter-log-\(UUID().uuidString).jsonl"
+        defer {
+            try? FileManager.default.removeItem(atPath: adapterFolder)
+            try? FileManager.default.removeItem(atPath: logPath)
+        }
         let record = #"{"prompt":"the cat is","max_tokens":8,"temperature":0.8,"seed":3,"top_logprobs":1}"#
         let withAdapter = try Self.filter(["--model", model, "--adapter", adapter, "--threads", "2"], record: record)
         let base = try Self.filter(["--model", model, "--threads", "2"], record: record)

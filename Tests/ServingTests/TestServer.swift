@@ -45,6 +45,8 @@ final class TestServer: @unchecked Sendable {
         port = portBox.port
     }
 
+    deinit { try? FileManager.default.removeItem(atPath: logPath) }
+
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     /// Graceful stop; returns once `run` has returned (in-flight requests done, log flushed).

@@ -2,6 +2,7 @@ import Foundation
 import Gemma
 import ModelFormats
 import TensorKit
+import TestSupport
 
 /// A tiny Gemma 3 GGUF with a SentencePiece vocabulary (special tokens, byte fallback, letters and
 /// a few words) and seeded random weights, written once per test run: the server tests run on it
@@ -11,6 +12,7 @@ enum TinyServingModel {
     private static let written = Result<String, Error> {
         let path = NSTemporaryDirectory() + "serving-tiny-\(getpid()).gguf"
         try write(to: path)
+        removeAtExit(path)
         return path
     }
 
