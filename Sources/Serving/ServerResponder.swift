@@ -45,7 +45,8 @@ struct ServerResponder: HTTPResponder {
         if route.authenticated { try authenticate(request) }
         switch path {
         case "/health":
-            return Self.json(.ok, ["status": "ok", "model": .string(server.host.engine.model.name)])
+            return Self.json(.ok, ["status": "ok", "model": .string(server.host.engine.model.name),
+                                   "reloads": JSONValue(server.host.reloads)])
         case "/metrics":
             let text = server.metrics.render(queueDepth: server.queue.depth, inFlight: server.queue.active,
                                              reloads: server.host.reloads)

@@ -182,6 +182,8 @@ import Testing
         let reload = try await server.post("/admin/reload", "", headers: [("Authorization", "Bearer sesame")])
         #expect(reload.status == 200)
         #expect(reload.json?["reloads"] == 1)
+        // /health counts reloads too: scripts/retrain waits on it after SIGHUP.
+        #expect(try await server.send(HTTPRequest(url: server.url("/health"))).json?["reloads"] == 1)
         #expect(try await server.send(HTTPRequest(url: server.url("/health"))).status == 200)
         try await server.stop()
     }
@@ -230,6 +232,7 @@ import Testing
         #expect(models.json?.value(atPath: "data")?[0]?["object"] == "model")
         let health = try await server.send(HTTPRequest(url: server.url("/health")))
         #expect(health.json?["status"] == "ok")
+        #expect(health.json?["reloads"] == 0)
         _ = try await server.post("/v1/completions", #"{"prompt":"the","max_tokens":2}"#)
         let metrics = try await server.send(HTTPRequest(url: server.url("/metrics")))
         try await server.stop()
