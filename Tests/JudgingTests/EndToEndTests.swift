@@ -58,4 +58,31 @@ struct EndToEndTests {
             #expect(l["model"] == "gemma-3-270m-q4_k_m")
         }
     }
+
+    /// The repository root: this file is Tests/JudgingTests/EndToEndTests.swift.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The loop's judge as shipped (the tuned config and the adapter it names) on the held-out
+    /// labelled records: the accuracy the project reports (at least the 90% it promises), as the
+    /// calibration written when the adapter was made measured it. 208 short prompts, about 45 s.
+    @Test func theShippedJudgeAdapterReproducesItsCalibration() throws {
+        let judges = Self.root.appendingPathComponent("examples/judges")
+        let run = try runTool("judge", ["--config", judges.appendingPathComponent("restrict-to-banking-tuned.json").path,
+                                        "--local", "--local-model", DefaultModel.path, "--threads", "2", "--calibrate",
+                                        Self.root.appendingPathComponent("examples/banking/judge-eval.jsonl").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let measured = try #require(try JSONParser.parse(run.stdout).object?["calibration"], "\(run.stdout)")
+        let shippedText = try String(contentsOf: judges.appendingPathComponent("adapters/restrict-to-banking.calibration.json"),
+                                     encoding: .utf8)
+        let shipped = try #require(try JSONParser.parse(shippedText).object?["calibration"])
+        let accuracy = try #require(measured["accuracy"]?.double)
+        #expect(accuracy >= 0.9, "\(measured)")
+        #expect(measured["records"] == 208 && measured["compared"] == 208)
+        // Equal on the machine that made it; another CPU's kernels (no AVX2) may round a record
+        // near P = 0.5 the other way, so two records of slack.
+        let shippedAccuracy = try #require(shipped["accuracy"]?.double)
+        #expect(abs(accuracy - shippedAccuracy) <= 0.01, "measured \(measured), shipped \(shipped)")
+        #expect(measured["model"]?.string == "gemma-3-270m-q4_k_m+restrict-to-banking")
+    }
 }
