@@ -3,7 +3,9 @@ import Records
 
 /// Event-time windows over a stream of judged or raw traffic records.
 ///
-/// Windows are aligned to the Unix epoch: window k covers [k·slide, k·slide + period). Tumbling
+/// Windows lie on a grid anchored at an origin (`WindowOrigin`: the Unix epoch by default, or the
+/// first record's time, or a given instant): window k covers [origin + k·slide, origin + k·slide +
+/// period). Tumbling
 /// windows have slide = period; sliding windows (`--every`) overlap, so a record counts in each
 /// window that covers it. Event time is the records' own `ts`. The watermark is the newest `ts`
 /// seen minus the allowed lateness; a window closes — and is emitted, once — when the watermark
@@ -39,6 +41,8 @@ public final class ScoreWindow {
     private var newestTime = -Double.infinity
     private var highestWindow: Int64 = .min
     private var cached: (index: Int64, key: GroupKey, accumulator: WindowAccumulator)? = nil
+    /// The origin in seconds since the epoch; for `.start`, set by the first record.
+    private var origin: Double?
 
     /// Longest run of empty windows written between two windows with data; longer gaps are skipped.
     public static let maxEmptyRun: Int64 = 1000
@@ -47,6 +51,11 @@ public final class ScoreWindow {
         try settings.validate()
         self.settings = settings
         self.reference = reference
+        switch settings.origin {
+        case .epoch: origin = 0
+        case .start: origin = nil
+        case let .instant(seconds): origin = seconds
+        }
     }
 
     /// Adds a record; returns the windows that closed because of it, oldest first.
@@ -55,11 +64,14 @@ public final class ScoreWindow {
         let features = try TrafficFeatures(record: record)
         let key = settings.by.map { record[$0] ?? .null }
         let slide = settings.slide
-        var last = Int64((features.time / slide).rounded(.down))
-        var first = settings.every == nil ? last : Int64(((features.time - settings.period) / slide).rounded(.down)) + 1
+        if origin == nil { origin = features.time }
+        // Time relative to the origin: window k covers [k·slide, k·slide + period) of it.
+        let time = features.time - (origin ?? 0)
+        var last = Int64((time / slide).rounded(.down))
+        var first = settings.every == nil ? last : Int64(((time - settings.period) / slide).rounded(.down)) + 1
         // Guard against rounding at exact window borders.
-        while Double(first) * slide + settings.period <= features.time { first += 1 }
-        while Double(last) * slide > features.time { last -= 1 }
+        while Double(first) * slide + settings.period <= time { first += 1 }
+        while Double(last) * slide > time { last -= 1 }
         if let next = nextToClose, first < next { first = next }
         if first > last {
             onLate?(max(0, newestTime - settings.lateness - features.time))
@@ -77,7 +89,7 @@ public final class ScoreWindow {
         }
         highestWindow = max(highestWindow, last)
         newestTime = max(newestTime, features.time)
-        return close(upTo: newestTime - settings.lateness)
+        return close(upTo: newestTime - settings.lateness - (origin ?? 0))
     }
 
     /// Closes every window that holds data (end of input); returns them oldest first.
@@ -102,6 +114,7 @@ public final class ScoreWindow {
         return acc
     }
 
+    /// Closes the windows that end at or before `watermark` (seconds after the origin).
     private func close(upTo watermark: Double) -> [JSONObject] {
         guard !windows.isEmpty || nextToClose != nil else { return [] }
         var index: Int64
@@ -134,7 +147,7 @@ public final class ScoreWindow {
     }
 
     private func windowRecord(index: Int64, key: GroupKey, accumulator acc: WindowAccumulator) -> JSONObject {
-        let start = Double(index) * settings.slide
+        let start = (origin ?? 0) + Double(index) * settings.slide
         var group = JSONObject()
         for (field, value) in zip(settings.by, key) { group[field] = value }
         var record: JSONObject = [

@@ -15,6 +15,7 @@ public struct ScoreWindowCommand: ParsableCommand {
 
         Examples:
           score-window --period 2m --by model,adapter judged.jsonl
+          score-window --origin start --period 1h batch-judged.jsonl
           tail -f judged.jsonl | score-window --period 5m --every 1m --lateness 30s
           score-window --reference-windows 5 --format prometheus --output /var/lib/node_exporter/feedbackloop.prom judged.jsonl
           score-window --plot pass.svg --plot-metric metrics.restrict_to_banking.pass_rate --plot-threshold 0.8 judged.jsonl
@@ -34,6 +35,9 @@ public struct ScoreWindowCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Slide for sliding windows; tumbling when absent.", valueName: "duration"))
     public var every: DurationArgument?
+
+    @Option(help: ArgumentHelp("Where the grid of windows is anchored: epoch (the wall clock's marks; default), start (the first record's time) or an RFC 3339 instant.", valueName: "origin"))
+    public var origin: String?
 
     @Option(help: ArgumentHelp("Comma-separated fields to group by.", valueName: "fields"))
     public var by: String?
@@ -90,6 +94,7 @@ public struct ScoreWindowCommand: ParsableCommand {
         }
         if let period { settings.period = period.seconds }
         if let every { settings.every = every.seconds }
+        if let origin { settings.origin = try WindowOrigin(text: origin) }
         if let by { settings.by = by.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         if let lateness { settings.lateness = lateness.seconds }
         if let passThreshold { settings.passThreshold = passThreshold }

@@ -7,6 +7,8 @@ public struct ScoreWindowSettings: Codable, Equatable, Sendable {
     public var period: Double = 120
     /// Slide in seconds (`--every`); nil means tumbling windows (slide = period).
     public var every: Double? = nil
+    /// Where the grid of window starts is anchored (`--origin`): the epoch, the first record, or an instant.
+    public var origin: WindowOrigin = .epoch
     /// Fields the windows are grouped by (`--by model,adapter`).
     public var by: [String] = []
     /// How far behind the newest event time a record may arrive and still count (`--lateness`).
@@ -22,7 +24,7 @@ public struct ScoreWindowSettings: Codable, Equatable, Sendable {
     public var drift = DriftSettings()
 
     enum CodingKeys: String, CodingKey {
-        case period, every, by, lateness, passThreshold = "pass_threshold", passThresholds = "pass_thresholds"
+        case period, every, origin, by, lateness, passThreshold = "pass_threshold", passThresholds = "pass_thresholds"
         case referenceWindows = "reference_windows", reference, drift
     }
 
@@ -33,6 +35,7 @@ public struct ScoreWindowSettings: Codable, Equatable, Sendable {
         let d = ScoreWindowSettings()
         period = try c.decodeIfPresent(Double.self, forKey: .period) ?? d.period
         every = try c.decodeIfPresent(Double.self, forKey: .every)
+        origin = try c.decodeIfPresent(WindowOrigin.self, forKey: .origin) ?? d.origin
         by = try c.decodeIfPresent([String].self, forKey: .by) ?? d.by
         lateness = try c.decodeIfPresent(Double.self, forKey: .lateness) ?? d.lateness
         passThreshold = try c.decodeIfPresent(Double.self, forKey: .passThreshold) ?? d.passThreshold
