@@ -105,7 +105,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "orpo-train", dependencies: ["TrainingCLI", "Records"]),
-        .testTarget(name: "TrainingCLITests", dependencies: ["TrainingCLI", "Training", "Gemma", "Tokenizers", "TensorKit", "Records"],
+        .testTarget(name: "TrainingCLITests", dependencies: ["TrainingCLI", "Training", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport"],
                     resources: [.copy("Fixtures")]),
 
         // Using adapters: apply a PEFT LoRA adapter at load, or merge it into the weights and write

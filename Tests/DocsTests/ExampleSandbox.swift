@@ -8,7 +8,7 @@ import TestSupport
 // tools first in PATH and a loopback server standing in for a hosted OpenAI-compatible model.
 
 /// What one example did.
-struct ExampleRun {
+struct ExampleRun: Sendable {
     var status: Int32
     var stdout: String
     var stderr: String
@@ -16,7 +16,7 @@ struct ExampleRun {
 }
 
 /// A fresh working directory per example, and the environment the examples expect.
-struct ExampleSandbox {
+struct ExampleSandbox: Sendable {
     /// The repository root: this file is Tests/DocsTests/ExampleSandbox.swift.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -64,11 +64,16 @@ struct ExampleSandbox {
                            to: directory.appendingPathComponent("examples/judges"))
     }
 
+    /// Longest an example may run: a hang guard (an example that waits for a server that never
+    /// came up), not a measure; GNU timeout then stops the example's whole process group, and the
+    /// example fails with status 124.
+    static let timeLimit = "1800"
+
     /// Runs `script` with bash in the sandbox; `environment` is added to this process's environment.
     func run(_ script: String, environment: [String: String]) throws -> ExampleRun {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-euo", "pipefail", "-c", script]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["--kill-after=30", Self.timeLimit, "/bin/bash", "-euo", "pipefail", "-c", script]
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         let products = productsDirectory(containing: "judge").path

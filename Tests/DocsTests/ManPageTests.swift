@@ -65,7 +65,7 @@ struct ManPageTests {
     }
 
     @Test(arguments: DocumentedTool.all)
-    func examplesRun(_ tool: DocumentedTool) throws {
+    func examplesRun(_ tool: DocumentedTool) async throws {
         let page = try tool.load()
         let hosted = try ExampleSandbox.hostedModel()
         defer { hosted.stop() }
@@ -77,11 +77,13 @@ struct ManPageTests {
             if example.needsModel && !DefaultModelFile.isAvailable { continue }
             let sandbox = try ExampleSandbox()
             defer { sandbox.remove() }
-            let run = try sandbox.run(example.script, environment: [
+            let environment = [
                 "OPENAI_BASE_URL": hosted.baseURL + "/v1", "OPENAI_API_KEY": "sk-docs-example",
                 "HOOK_URL": hosted.url("/hooks/feedbackloop"), "HOOK_SECRET": "docs-example-secret",
                 "PORT": String(try ExampleSandbox.freePort()),
-            ])
+            ]
+            let script = example.script
+            let run = try await offCooperativePool { try sandbox.run(script, environment: environment) }
             check(run, of: example)
         }
     }

@@ -119,9 +119,11 @@ final class LockedList<Element>: @unchecked Sendable {
     }
 
     @Test func timeoutThenSuccess() throws {
-        let server = try LoopbackHTTPServer(replies: [.json(#""slow""#, delay: 5), .json(#""fast""#)])
+        // The timeout applies to the retry as well: 2 s, which a loaded machine's loopback reply
+        // meets; the slow reply waits far longer (stop() cuts it short).
+        let server = try LoopbackHTTPServer(replies: [.json(#""slow""#, delay: 60), .json(#""fast""#)])
         defer { server.stop() }
-        let request = HTTPRequest(url: server.url("/slow"), timeout: 0.3)
+        let request = HTTPRequest(url: server.url("/slow"), timeout: 2)
         var reasons: [HTTPError] = []
         let response = try HTTPClient().send(request, retry: fastRetry) { _, reason, _ in reasons.append(reason) }
         #expect(response.text == #""fast""#)
@@ -131,7 +133,7 @@ final class LockedList<Element>: @unchecked Sendable {
             return
         }
         #expect(url == request.url)
-        #expect(seconds == 0.3)
+        #expect(seconds == 2)
     }
 
     @Test func singleAttemptTimeoutIsAnError() throws {

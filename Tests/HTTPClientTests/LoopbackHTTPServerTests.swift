@@ -97,7 +97,9 @@ import Glibc
             if case let .failure(error) = result { failures.append(error) }
             finished.signal()
         }
-        while server.requests.isEmpty { usleep(1000) }
+        // Bounded (a minute): a request that never arrives fails the test instead of hanging it.
+        for _ in 0..<60_000 where server.requests.isEmpty && failures.all.isEmpty { usleep(1000) }
+        try #require(!server.requests.isEmpty, "the request never reached the server: \(failures.all)")
         server.stop()
         #expect(finished.wait(timeout: .now() + 60) == .success)
         #expect(failures.all.count == 1)

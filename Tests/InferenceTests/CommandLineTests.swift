@@ -7,7 +7,7 @@ import TestSupport
 /// gemma-infer as a user runs it: records in, records out, errors marked, status like the docs say.
 @Suite(.serialized, .enabled(if: RealModelFile.isAvailable, "the default model is not installed"))
 struct CommandLineTests {
-    @Test func answersMarksBadInputAndSetsTheExitStatus() throws {
+    @Test func answersMarksBadInputAndSetsTheExitStatus() async throws {
         let input = """
         {"id": "q1", "question": "What is a savings account?", "max_tokens": 8, "extra": [1, {"kept": true}]}
         {"prompt": "The capital of France is", "max_tokens": 4, "stop": ["."]}
@@ -16,7 +16,7 @@ struct CommandLineTests {
 
         {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3, "top_logprobs": 2}
         """
-        let r = try runTool("gemma-infer", ["--max-tokens", "16"], stdin: input)
+        let r = try await runTool("gemma-infer", ["--max-tokens", "16"], stdin: input)
         #expect(r.status == 1, "some records failed")
         let out = r.records
         #expect(out.count == 5, "every input record comes out, processed or marked")
@@ -36,24 +36,24 @@ struct CommandLineTests {
         #expect(r.stderr.contains("line 4"))
     }
 
-    @Test func missingModelAndBadFlagsExitWithStatusTwo() throws {
-        let missing = try runTool("gemma-infer", ["--model", "/nonexistent/model.gguf"], stdin: #"{"question": "x"}"#)
+    @Test func missingModelAndBadFlagsExitWithStatusTwo() async throws {
+        let missing = try await runTool("gemma-infer", ["--model", "/nonexistent/model.gguf"], stdin: #"{"question": "x"}"#)
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("/nonexistent/model.gguf"))
         let corrupt = NSTemporaryDirectory() + "corrupt-\(UUID().uuidString).gguf"
         try Data("GGUF\u{3}\0\0\0truncated".utf8).write(to: URL(fileURLWithPath: corrupt))
         defer { try? FileManager.default.removeItem(atPath: corrupt) }
-        let bad = try runTool("gemma-infer", ["--model", corrupt], stdin: #"{"question": "x"}"#)
+        let bad = try await runTool("gemma-infer", ["--model", corrupt], stdin: #"{"question": "x"}"#)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains(corrupt))
-        let usage = try runTool("gemma-infer", ["--temperature", "-2"], stdin: "")
+        let usage = try await runTool("gemma-infer", ["--temperature", "-2"], stdin: "")
         #expect(usage.status == 2)
     }
 
-    @Test func scoresAGivenCompletion() throws {
+    @Test func scoresAGivenCompletion() async throws {
         let input = #"{"prompt": "The capital of France is", "completion": " Paris"}"# + "\n"
             + #"{"prompt": "The capital of France is", "completion": " Banana"}"#
-        let r = try runTool("gemma-infer", ["--score-completion", "completion"], stdin: input)
+        let r = try await runTool("gemma-infer", ["--score-completion", "completion"], stdin: input)
         #expect(r.status == 0)
         let paris = try #require(r.records.first?["completion_logprob"]?.double)
         let banana = try #require(r.records.last?["completion_logprob"]?.double)

@@ -29,14 +29,15 @@ struct EndToEndTests {
     /// outputs' 6-digit rounding); the tolerance is 1e-3 on a 0-1 score: loose against rounding,
     /// tight against a different context (left to write its reply's opening itself, the server's
     /// model put 0.38 on a record scored 0.31 here).
-    @Test func httpAndLocalBackendsAgree() throws {
+    @Test func httpAndLocalBackendsAgree() async throws {
         let config = try Fixture.path("judges/restrict-to-banking.json")
         let (input, ids) = try Self.input()
         let server = try ServeProcess(model: DefaultModel.path)
-        let http = try runTool("judge", ["--config", config, "--base-url", server.baseURL, "--model", "gemma-3-270m",
-                                         "--logprobs", "--prefill", "--max-tokens", "4"], stdin: input)
+        let http = try await runTool("judge", ["--config", config, "--base-url", server.baseURL, "--model", "gemma-3-270m",
+                                         "--logprobs", "--prefill", "--max-tokens", "4",
+                                               "--timeout", "600"], stdin: input)
         server.stop()
-        let local = try runTool("judge", ["--config", config, "--local", "--local-model", DefaultModel.path, "--threads", "2"],
+        let local = try await runTool("judge", ["--config", config, "--local", "--local-model", DefaultModel.path, "--threads", "2"],
                                 stdin: input)
         for run in [http, local] {
             #expect(run.status == 1, "\(run.stderr)")  // the record without an answer
@@ -66,9 +67,9 @@ struct EndToEndTests {
     /// The loop's judge as shipped (the tuned config and the adapter it names) on the held-out
     /// labelled records: the accuracy the project reports (at least the 90% it promises), as the
     /// calibration written when the adapter was made measured it. 208 short prompts, about 45 s.
-    @Test func theShippedJudgeAdapterReproducesItsCalibration() throws {
+    @Test func theShippedJudgeAdapterReproducesItsCalibration() async throws {
         let judges = Self.root.appendingPathComponent("examples/judges")
-        let run = try runTool("judge", ["--config", judges.appendingPathComponent("restrict-to-banking-tuned.json").path,
+        let run = try await runTool("judge", ["--config", judges.appendingPathComponent("restrict-to-banking-tuned.json").path,
                                         "--local", "--local-model", DefaultModel.path, "--threads", "2", "--calibrate",
                                         Self.root.appendingPathComponent("examples/banking/judge-eval.jsonl").path])
         #expect(run.status == 0, "\(run.stderr)")

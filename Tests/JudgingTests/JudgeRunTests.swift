@@ -10,6 +10,7 @@ final class AttemptCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var counts: [Int: Int] = [:]
     func next(_ id: Int) -> Int { lock.withLock { counts[id, default: 0] += 1; return counts[id] ?? 0 } }
+    func count(_ id: Int) -> Int { lock.withLock { counts[id] ?? 0 } }
 }
 
 /// The number n of the record whose question "qn" a request judges.
@@ -35,13 +36,14 @@ private func recordNumber(_ request: RecordedRequest) -> Int {
             case 1: return .status(500)
             case 2: return .text("<html>bad gateway</html>")
             case 3: return .hangUp(delay: 0)
-            case 4: return .json(answer, delay: 3)  // longer than the 1 s timeout
+            case 4: return .json(answer, delay: 30)  // far longer than the 3 s timeout (stop() cuts it short)
             case 5: return .json(chatCompletion("Score: \(n % 2)"))
             default: return .json(answer)
             }
         })
         defer { server.stop() }
-        let backend = OpenAIBackendTests.backend(server, timeout: 1)
+        // 3 s: a healthy reply on a loaded machine must not time out, or it is retried once more.
+        let backend = OpenAIBackendTests.backend(server, timeout: 3)
         let judge = try OpenAIBackendTests.bankingJudge(backend)
         let lines = (0..<21).map { #"{"id": "r\#($0)", "question": "q\#($0)", "answer": "a"}"# }
         let result = try runJudge(judge, lines: lines, jobs: jobs)
@@ -52,7 +54,10 @@ private func recordNumber(_ request: RecordedRequest) -> Int {
             #expect(verdict["status"] == "ok", "record \(n): \(verdict)")
             #expect(verdict["score"] == JSONValue.int(Int64(n % 2)))
         }
-        #expect(server.requests.count == 21 + 15)  // five faulty kinds x 3 records retried once
+        // Five faulty kinds x 3 records retried at least once (a reply slowed by the machine's load
+        // past the timeout is retried once more: the outcome above is what must not change).
+        #expect(server.requests.count >= 21 + 15)
+        for n in 0..<21 { #expect(attempts.count(n) >= (n % 7 <= 4 ? 2 : 1), "record \(n)") }
     }
 
     @Test func recordsThatFailAreMarkedAndCounted() throws {

@@ -9,7 +9,9 @@ import Testing
 @Suite struct OpenAIBackendTests {
     static let fastRetry = RetryPolicy(maxAttempts: 4, baseDelay: 0.001, maxDelay: 0.01)
 
-    static func backend(_ server: LoopbackHTTPServer, timeout: Double = 5, structured: Bool = true,
+    /// The default timeout (60 s) is a hang guard: tests that count requests must not see a retry
+    /// because a loopback reply was slow on a loaded machine.
+    static func backend(_ server: LoopbackHTTPServer, timeout: Double = 60, structured: Bool = true,
                         retry: RetryPolicy = fastRetry) -> OpenAIBackend {
         var settings = OpenAISettings(baseURL: server.url("/v1/"), model: "judge-model", apiKey: "sk-test")
         settings.timeout = timeout

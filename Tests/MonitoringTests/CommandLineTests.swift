@@ -189,7 +189,7 @@ import Monitoring
         var line: [UInt8] = []
         var fds = [pollfd(fd: output.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)]
         while !line.contains(0x0A) {
-            guard poll(&fds, 1, 30_000) > 0 else { break }
+            guard poll(&fds, 1, 300_000) > 0 else { break }
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             line += chunk

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Gemma
 import HTTPClient
 import ModelFormats
@@ -101,7 +102,7 @@ import Testing
 
         let body = #"{"prompt":"the cat is","max_tokens":8,"temperature":0.8,"seed":3,"logprobs":1}"#
         let request = HTTPRequest.postJSON(url: "http://127.0.0.1:\(port)/v1/completions", body: Array(body.utf8), timeout: 120)
-        let response = try await offPool { try HTTPClient().perform(request) }
+        let response = try await offCooperativePool { try HTTPClient().perform(request) }
         server.terminate()
         server.waitUntilExit()
         #expect(response.status == 200, "\(response.text)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Gemma
 import Testing
 @testable import Serving
@@ -38,14 +39,14 @@ import Testing
         let gate = CancelFlag()  // set: the gate is open
         let hold: @Sendable (TextPiece) -> Bool = { _ in
             if Thread.current.name == DecodeBatcher.threadName && !gate.isSet {
-                for _ in 0..<4000 where batcher.memberCount < requests.count { usleep(5000) }
+                for _ in 0..<24_000 where batcher.memberCount < requests.count { usleep(5000) }  // at most 2 minutes
                 gate.set()
             }
             return true
         }
         let together = try await withThrowingTaskGroup(of: (Int, GenerationResult).self) { group in
             for (i, request) in requests.enumerated() {
-                group.addTask { try await offPool { (i, try batcher.generate(request, onPiece: hold)) } }
+                group.addTask { try await offCooperativePool { (i, try batcher.generate(request, onPiece: hold)) } }
             }
             var results = [GenerationResult?](repeating: nil, count: requests.count)
             for try await (i, r) in group { results[i] = r }
@@ -71,8 +72,8 @@ import Testing
         let ids = loaded.tokenizer.encode("the cat", addBOS: true, parseSpecial: true)
         let long = GenerationRequest(promptIDs: ids, maxTokens: 16, sampling: .init(temperature: 0.9, seed: 2))
         let expected = try loaded.generator.generate(long)
-        async let kept = offPool { try batcher.generate(long, onPiece: nil) }
-        async let cancelled = offPool {
+        async let kept = offCooperativePool { try batcher.generate(long, onPiece: nil) }
+        async let cancelled = offCooperativePool {
             try batcher.generate(GenerationRequest(promptIDs: ids, maxTokens: 16), onPiece: { _ in false })
         }
         let (k, c) = try await (kept, cancelled)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Gemma
 import HTTPClient
 import Inference
@@ -7,7 +8,7 @@ import Records
 
 /// A real server on a free loopback port, over the given model, logging to a temporary file; the
 /// tests talk to it with the project's libcurl client. Blocking client calls run on threads of
-/// their own (`offPool`) so they never hold the threads the server's handlers need.
+/// their own (`offCooperativePool`) so they never hold the threads the server's handlers need.
 final class TestServer: @unchecked Sendable {
     let server: InferenceServer
     let port: Int
@@ -40,7 +41,7 @@ final class TestServer: @unchecked Sendable {
             }
             finished.signal()
         }
-        try await offPool { listening.wait() }
+        try await offCooperativePool { listening.wait() }
         if let e = portBox.error { throw e }
         port = portBox.port
     }
@@ -52,7 +53,7 @@ final class TestServer: @unchecked Sendable {
     /// Graceful stop; returns once `run` has returned (in-flight requests done, log flushed).
     func stop() async throws {
         await server.shutdown()
-        try await offPool { [finished] in finished.wait() }
+        try await offCooperativePool { [finished] in finished.wait() }
     }
 
     /// The traffic log's records.
@@ -70,14 +71,14 @@ final class TestServer: @unchecked Sendable {
     }
 
     func send(_ request: HTTPRequest) async throws -> (status: Int, json: JSONObject?, text: String) {
-        let response = try await offPool { try HTTPClient().perform(request) }
+        let response = try await offCooperativePool { try HTTPClient().perform(request) }
         return (response.status, (try? JSONParser.parse(response.text))?.object, response.text)
     }
 
     /// A streamed completion: the `data:` payloads in order (the last is "[DONE]").
     func stream(_ path: String, _ body: String, stopAfter: Int = .max) async throws -> [String] {
         let request = HTTPRequest.postJSON(url: url(path), body: Array(body.utf8), timeout: 600)
-        return try await offPool {
+        return try await offCooperativePool {
             var parser = SSEParser()
             var events: [String] = []
             var parseError: Error?
@@ -96,7 +97,3 @@ private final class PortBox: @unchecked Sendable {
     var error: Error?
 }
 
-/// Runs blocking work on a thread of its own and awaits it.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await BlockingWork.run(body)
-}

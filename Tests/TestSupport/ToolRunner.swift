@@ -17,7 +17,7 @@ public func productsDirectory(containing tool: String = "score-window") -> URL {
 }
 
 /// What a tool run by `runTool` did.
-public struct RunResult {
+public struct RunResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
@@ -54,6 +54,12 @@ public func runTool(_ tool: String, _ arguments: [String], stdin: String = "", e
     try? errors.close()
     let errText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
     return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: errText)
+}
+
+/// `runTool` from an async test: the tool runs while the test's cooperative-pool thread is free
+/// (see `offCooperativePool`).
+public func runTool(_ tool: String, _ arguments: [String], stdin: String = "", environment: [String: String] = [:]) async throws -> RunResult {
+    try await offCooperativePool { try runTool(tool, arguments, stdin: stdin, environment: environment) }
 }
 
 public func jsonl(_ records: [JSONObject]) -> String {

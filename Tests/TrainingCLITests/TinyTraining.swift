@@ -2,6 +2,7 @@ import Foundation
 import Gemma
 import Records
 import TensorKit
+import TestSupport
 import Tokenizers
 import Training
 @testable import TrainingCLI
@@ -37,6 +38,7 @@ enum TinyTraining {
     static func directory() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("orpo-train-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        removeAtExit(path)
         return path
     }
 
