@@ -38,7 +38,7 @@ import tempfile
 DEFAULT_MODEL = os.path.join(os.environ.get("FEEDBACKLOOP_HOME", os.path.expanduser("~/.cache/feedbackloop")),
                              "models", "gemma-3-270m-q4_k_m.gguf")
 ALL_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
-# Gemma's chat format (SPECS §3), for a tokenizer that carries no template (a GGUF without
+# Gemma's chat format (docs/gemma.md, "Chat template"), for a tokenizer that carries no template (a GGUF without
 # tokenizer.chat_template): turns opened by <start_of_turn>ROLE, closed by <end_of_turn>, the
 # assistant's role spelled `model`, a system message folded into the first user turn.
 GEMMA_CHAT_TEMPLATE = (

@@ -1,5 +1,6 @@
-// Block layouts of the ggml quantized types, byte for byte as SPECS §4 (ggml's ggml-common.h) lays
-// them out. Every field is a byte array or a 16-bit value, so blocks need only 2-byte alignment.
+// Block layouts of the ggml quantized types, byte for byte as ggml's ggml-common.h lays them out
+// (docs/gguf.md, "Block layouts"). Every field is a byte array or a 16-bit value, so blocks need
+// only 2-byte alignment.
 #ifndef CKERNELS_BLOCKS_H
 #define CKERNELS_BLOCKS_H
 
@@ -28,7 +29,8 @@ _Static_assert(sizeof(block_q5_K) == 176, "Q5_K block");
 _Static_assert(sizeof(block_q6_K) == 210, "Q6_K block");
 _Static_assert(sizeof(ck_block_q8a) == 40, "activation block");
 
-/// The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block (get_scale_min_k4, SPECS §4).
+/// The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block (get_scale_min_k4;
+/// docs/gguf.md, "Q4_K").
 static inline void ck_scale_min_k4(int j, const uint8_t *s, uint8_t *sc, uint8_t *m) {
     if (j < 4) {
         *sc = s[j] & 63;

@@ -1,7 +1,7 @@
-// Scalar reference kernels: fp16/bf16 conversion, dequantization straight from SPECS §4 (as ggml's
-// dequantize_row_* in ggml-quants.c), the unpacking into 32-value sub-blocks that the optimised
-// kernels share, the Q8_0 quantizer, and the reference dot products the optimised ones are tested
-// against. These are also the kernels used on CPUs without AVX2.
+// Scalar reference kernels: fp16/bf16 conversion, dequantization straight from docs/gguf.md,
+// "Block layouts" (as ggml's dequantize_row_* in ggml-quants.c), the unpacking into 32-value
+// sub-blocks that the optimised kernels share, the Q8_0 quantizer, and the reference dot products
+// the optimised ones are tested against. These are also the kernels used on CPUs without AVX2.
 #include <math.h>
 #include <string.h>
 #include "blocks.h"
@@ -98,7 +98,7 @@ uint16_t ck_fp32_to_bf16(float f) {
 
 #define FP16(h) ck_fp16_to_fp32(h)
 
-// MARK: dequantization, one function per layout as SPECS §4 states it
+// MARK: dequantization, one function per layout as docs/gguf.md, "Block layouts", states it
 
 static void dequant_q4_0(const block_q4_0 *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, b++, y += QK) {

@@ -11,7 +11,8 @@ public struct ChatMessage: Codable, Sendable, Equatable {
     }
 }
 
-/// Gemma's chat format (SPECS §3): `<bos><start_of_turn>user\n{content}<end_of_turn>\n<start_of_turn>model\n`,
+/// Gemma's chat format (docs/gemma.md, "Chat template"):
+/// `<bos><start_of_turn>user\n{content}<end_of_turn>\n<start_of_turn>model\n`,
 /// a system message prepended to the first user turn with a blank line, `assistant` spelled `model`.
 ///
 /// The prompt is built as token ids, the control tokens by id and the text between them encoded

@@ -1,5 +1,6 @@
 // Gemma 1, 2 and 3 (text) hyperparameters, as HF transformers' GemmaConfig / Gemma2Config /
-// Gemma3TextConfig define them and llama.cpp's GGUF converter stores them (SPECS §3, §4).
+// Gemma3TextConfig define them and llama.cpp's GGUF converter stores them (docs/gemma.md,
+// "Configuration"; docs/gguf.md, "Gemma metadata").
 
 /// Which Gemma generation a checkpoint is. The three share one forward pass with switches:
 /// Gemma 2 and 3 add post-norms and sliding-window layers; Gemma 2 softcaps logits; Gemma 3

@@ -1,5 +1,5 @@
 // The Gemma forward pass for Gemma 1, 2 and 3 (text), following HF transformers' modeling_gemma,
-// modeling_gemma2 and modeling_gemma3 and llama.cpp's GGUF conventions (SPECS §3).
+// modeling_gemma2 and modeling_gemma3 and llama.cpp's GGUF conventions (docs/gemma.md).
 //
 // Shapes (n = tokens in this call, T = keys attended, h = hidden, nh/nkv = query/KV heads,
 // hd = head dim, ff = intermediate size, V = vocabulary):

@@ -96,7 +96,8 @@ public struct Linear: @unchecked Sendable {
     public var outFeatures: Int { weight.rows }
 }
 
-/// LoRA factors of one linear layer (SPECS §2): A [r, in], B [out, r], delta = scale · B A.
+/// LoRA factors of one linear layer (docs/peft.md, "Shapes and scaling"): A [r, in], B [out, r],
+/// delta = scale · B A.
 public struct LoRAWeights: Sendable {
     public var rank: Int
     public var a: [Float]

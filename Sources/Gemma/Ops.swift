@@ -1,6 +1,6 @@
 import Foundation
 
-// The elementwise and per-row operations of the Gemma forward pass (SPECS §3), on float32 rows.
+// The elementwise and per-row operations of the Gemma forward pass (docs/gemma.md), on float32 rows.
 // The matrix products are in TensorKit; these are the cheap parts between them.
 
 enum Ops {

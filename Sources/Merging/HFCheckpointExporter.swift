@@ -8,10 +8,11 @@ import TensorKit
 /// (Gemma3TextConfigFile) and one `model.safetensors` with transformers' tensor names.
 ///
 /// Conversions from the loaded weights: quantized tensors (the embedding, unadapted layers) are
-/// dequantized; RMSNorm weights go back from the stored 1 + w to transformers' w (SPECS §3). The
-/// tokenizer files of a Hugging Face base are copied; a GGUF base has none to copy (its vocabulary
-/// lives in GGUF metadata), so the directory then holds no tokenizer and needs one added (from
-/// the base model's Hugging Face repository) before transformers can tokenize text with it.
+/// dequantized; RMSNorm weights go back from the stored 1 + w to transformers' w (docs/gemma.md,
+/// "RMSNorm"). The tokenizer files of a Hugging Face base are copied; a GGUF base has none to copy
+/// (its vocabulary lives in GGUF metadata), so the directory then holds no tokenizer and needs one
+/// added (from the base model's Hugging Face repository) before transformers can tokenize text
+/// with it.
 ///
 /// The directory is assembled under a temporary name beside the destination and renamed into place
 /// when complete; an existing destination is replaced only then.

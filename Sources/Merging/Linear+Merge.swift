@@ -1,7 +1,7 @@
 import Gemma
 import TensorKit
 
-// Follows SPECS §2 (PEFT's `merge_and_unload`): W' = W + scaling · (B @ A), computed in float32.
+// PEFT's `merge_and_unload` (docs/peft.md, "Merging"): W' = W + scaling · (B @ A), computed in float32.
 
 extension Linear {
     /// The weight with its LoRA delta folded in, as float32 [out, in] row-major; the plain

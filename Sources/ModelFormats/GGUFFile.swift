@@ -1,6 +1,6 @@
 import TensorKit
 
-/// A GGUF model file, memory-mapped and fully validated when opened (follows SPECS §4 and ggml's
+/// A GGUF model file, memory-mapped and fully validated when opened (follows docs/gguf.md and ggml's
 /// `gguf.c` reader checks). Versions 2 and 3 are read (they share one layout); version 1, with its
 /// 32-bit counts, is refused with a message saying so.
 ///

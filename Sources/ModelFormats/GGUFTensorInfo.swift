@@ -1,6 +1,6 @@
 import TensorKit
 
-/// Where one tensor of a GGUF file lives and what it holds (SPECS §4).
+/// Where one tensor of a GGUF file lives and what it holds (docs/gguf.md, "Tensor infos").
 public struct GGUFTensorInfo: TensorLocation, Equatable {
     public let name: String
     /// Dimensions in ggml order: `ne0` (the contiguous, innermost one) first. A PyTorch `[out, in]`

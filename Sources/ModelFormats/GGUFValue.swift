@@ -1,4 +1,5 @@
-/// The value types of GGUF metadata, with their on-disk type ids (SPECS §4, as ggml's `gguf_type`).
+/// The value types of GGUF metadata, with their on-disk type ids as ggml's `gguf_type` numbers them
+/// (docs/gguf.md, "Metadata value types").
 public enum GGUFValueType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case uint8 = 0
     case int8 = 1

@@ -1,6 +1,6 @@
 import TensorKit
 
-/// Builds a GGUF version 3 file that llama.cpp loads (follows SPECS §4 and the layout ggml's
+/// Builds a GGUF version 3 file that llama.cpp loads (docs/gguf.md, "Writing"; the layout ggml's
 /// `gguf_write_to_file` produces): header, metadata in insertion order, tensor infos, zero padding to
 /// the alignment, then each tensor's bytes followed by zero padding to the alignment. Tensors are
 /// packed in the order they were added, so each stored offset equals the running padded size, which

@@ -1,6 +1,6 @@
 import TensorKit
 
-/// The element types a safetensors header names (SPECS §6). All are little-endian.
+/// The element types a safetensors header names (docs/safetensors.md, "Dtypes"). All are little-endian.
 public enum SafetensorsDType: String, Sendable, CaseIterable {
     case f64 = "F64"
     case f32 = "F32"

@@ -14,9 +14,10 @@ public struct SafetensorsTensorInfo: TensorLocation, Equatable {
     public var elementCount: Int { shape.reduce(1, *) }
 }
 
-/// A safetensors file, memory-mapped and validated when opened (follows SPECS §6 and the checks of
-/// the reference `safetensors` crate): the header length must fit the file, every tensor's byte range
-/// must lie inside the data buffer and agree with its shape and dtype, and no two ranges may overlap.
+/// A safetensors file, memory-mapped and validated when opened (docs/safetensors.md, "Checks on
+/// reading", which follows the reference `safetensors` crate): the header length must fit the file,
+/// every tensor's byte range must lie inside the data buffer and agree with its shape and dtype, and
+/// no two ranges may overlap.
 public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     /// The reference implementation refuses headers above 100 MB; real ones are a few hundred KB.
     public static let maxHeaderLength = 100_000_000

@@ -1,8 +1,9 @@
 import TensorKit
 
-/// Builds a safetensors file (follows SPECS §6 and the layout of the reference `safetensors` crate):
-/// u64 header length, a JSON header listing tensors in the order they were added with contiguous
-/// `data_offsets`, padded with spaces so the data buffer starts on an 8-byte boundary, then the bytes.
+/// Builds a safetensors file (docs/safetensors.md, "Writing"; the layout of the reference
+/// `safetensors` crate): u64 header length, a JSON header listing tensors in the order they were
+/// added with contiguous `data_offsets`, padded with spaces so the data buffer starts on an 8-byte
+/// boundary, then the bytes.
 /// `__metadata__` carries string pairs; PEFT adapters need `{"format": "pt"}`. The write is atomic.
 public struct SafetensorsWriter {
     private var metadataKeys = [String]()

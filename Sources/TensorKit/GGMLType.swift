@@ -1,4 +1,5 @@
-/// The element types of ggml tensors, as GGUF stores them (type ids from ggml.h; SPECS §4).
+/// The element types of ggml tensors, as GGUF stores them (type ids from ggml.h; docs/gguf.md,
+/// "Element types").
 /// Quantized types pack `blockSize` values into `typeSize` bytes; blocks run along a row.
 public enum GGMLType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     case f32 = 0

@@ -1,7 +1,7 @@
 import CKernels
 
-/// Quantization of float rows to GGUF Q8_0 blocks (SPECS §4), as ggml's quantize_row_q8_0_ref:
-/// d = max|x| / 127 stored as fp16, q = round(x / d) with ties away from zero.
+/// Quantization of float rows to GGUF Q8_0 blocks (docs/gguf.md, "Q8_0 quantization"), as ggml's
+/// quantize_row_q8_0_ref: d = max|x| / 127 stored as fp16, q = round(x / d) with ties away from zero.
 public enum Q8_0Quantizer {
     /// Bytes that `count` values take as Q8_0, or nil when `count` is not a multiple of 32.
     public static func byteCount(elements count: Int) -> Int? { GGMLType.q8_0.byteCount(elements: count) }

@@ -12,8 +12,8 @@ public enum MatmulMethod: Sendable {
 }
 
 /// A weight matrix [rows, cols] stored row-major in one of the ggml types, with quantization blocks
-/// along each row (GGUF's ne0 = cols, ne1 = rows; SPECS §4). The data is not copied or owned: it
-/// usually lies in a memory-mapped model file that outlives the matrix.
+/// along each row (GGUF's ne0 = cols, ne1 = rows; docs/gguf.md, "Tensor infos"). The data is not
+/// copied or owned: it usually lies in a memory-mapped model file that outlives the matrix.
 ///
 /// Products run directly on the quantized bytes (CKernels), so decoding reads each weight once
 /// per token in its compact form.

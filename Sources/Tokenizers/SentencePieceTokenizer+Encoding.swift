@@ -44,7 +44,7 @@ extension SentencePieceTokenizer {
         return type == .normal || type == .userDefined
     }
 
-    /// The score-ordered merge of one escaped text fragment (SPECS §5).
+    /// The score-ordered merge of one escaped text fragment (docs/sentencepiece.md, "Merging").
     func encodeEscaped(_ text: [UInt8], into output: inout [Int]) {
         guard !text.isEmpty else { return }
         text.withUnsafeBufferPointer { t in

@@ -1,8 +1,9 @@
 import ModelFormats
 
 extension SentencePieceTokenizer {
-    /// Builds the tokenizer from a GGUF file's `tokenizer.ggml.*` metadata (SPECS §5). Only the
-    /// SentencePiece vocabulary type (`tokenizer.ggml.model` = "llama", Gemma's) is accepted.
+    /// Builds the tokenizer from a GGUF file's `tokenizer.ggml.*` metadata (docs/sentencepiece.md,
+    /// "Vocabulary in GGUF"). Only the SentencePiece vocabulary type (`tokenizer.ggml.model` =
+    /// "llama", Gemma's) is accepted.
     public init(gguf: GGUFFile) throws {
         let metadata = gguf.metadata
         func field(_ key: String) -> String { "\(gguf.path): \(key)" }

@@ -1,5 +1,6 @@
-// Follows SPECS §5 and llama.cpp's SentencePiece ("llama" vocabulary type) tokenizer: special-token
-// partition, whitespace escaping, score-ordered merging with byte fallback, and its detokenizer.
+// Follows llama.cpp's SentencePiece ("llama" vocabulary type) tokenizer, as docs/sentencepiece.md
+// describes it: special-token partition, whitespace escaping, score-ordered merging with byte
+// fallback, and its detokenizer.
 
 /// A SentencePiece BPE tokenizer built from the vocabulary arrays a GGUF file stores
 /// (`tokenizer.ggml.tokens`, `.scores`, `.token_type`), as used by Gemma.

@@ -4,7 +4,7 @@ import Foundation
 //   p ← p·(1 − lr·wd); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
 //   p ← p − (lr / (1 − β1ᵗ)) · m / (sqrt(v) / sqrt(1 − β2ᵗ) + eps).
 
-/// Optimizer hyperparameters; the defaults are PyTorch's and TRL's (SPECS §1).
+/// Optimizer hyperparameters; the defaults are PyTorch's and TRL's (docs/orpo.md, "Defaults").
 public struct AdamWSettings: Codable, Sendable, Equatable {
     public var beta1: Double = 0.9
     public var beta2: Double = 0.999

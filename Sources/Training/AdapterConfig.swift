@@ -1,9 +1,10 @@
 import Foundation
 import Gemma
 
-/// PEFT's `adapter_config.json` for a LoRA adapter (SPECS §2): the keys `PeftModel.from_pretrained`
-/// needs. Reading ignores unknown keys, as PEFT does, but refuses settings that would change the
-/// adapter's meaning and that this project does not implement (DoRA, biases, transposed weights).
+/// PEFT's `adapter_config.json` for a LoRA adapter (docs/peft.md, "adapter_config.json"): the keys
+/// `PeftModel.from_pretrained` needs. Reading ignores unknown keys, as PEFT does, but refuses
+/// settings that would change the adapter's meaning and that this project does not implement
+/// (DoRA, biases, transposed weights).
 public struct AdapterConfig: Codable, Sendable, Equatable {
     public var peftType: String
     public var taskType: String

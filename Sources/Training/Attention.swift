@@ -1,8 +1,9 @@
 import Foundation
 import TensorKit
 
-// Scaled dot-product attention as HF's Gemma runs it on a right-padded batch (SPECS §3):
-// scores = scale · q kᵀ, Gemma 2's softcap, then the mask, softmax in float32, out = P v.
+// Scaled dot-product attention as HF's Gemma runs it on a right-padded batch (docs/gemma.md,
+// "Attention"): scores = scale · q kᵀ, Gemma 2's softcap, then the mask, softmax in float32,
+// out = P v.
 // GQA: each KV head serves H/Hkv query heads. A query at position i sees key j iff j ≤ i, j is not
 // padding (j < length of its sequence) and, on sliding layers, j > i − W. Padding queries thus
 // attend to the real tokens before them, as HF's key-only padding mask lets them.

@@ -1,5 +1,5 @@
-// Token embedding with Gemma's scale (SPECS §3): h = E[id] · sqrt(hidden), the scale in float32 as
-// llama.cpp and HF's float32 path apply it.
+// Token embedding with Gemma's scale (docs/gemma.md, "Embedding"): h = E[id] · sqrt(hidden), the
+// scale in float32 as llama.cpp and HF's float32 path apply it.
 
 /// Shapes: N = rows (batch × positions), C = hidden size, V = vocabulary.
 enum Embedding {

@@ -1,6 +1,6 @@
 import Foundation
 
-// Gemma's MLP activation (SPECS §3): h = gelu_tanh(gate) ⊙ up, with
+// Gemma's MLP activation (docs/gemma.md, "MLP and GELU"): h = gelu_tanh(gate) ⊙ up, with
 // gelu_tanh(x) = 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x³))) (PyTorch's approximate="tanh").
 
 /// Shapes: gate, up, h are [N, F] (F = intermediate size), flattened to `count` values.

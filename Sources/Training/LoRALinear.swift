@@ -1,6 +1,6 @@
 import TensorKit
 
-// A frozen linear layer with an optional LoRA delta (SPECS §2; PEFT's lora.Linear):
+// A frozen linear layer with an optional LoRA delta (PEFT's lora.Linear; docs/peft.md, "Forward"):
 // y = x Wᵀ + s · (dropout(x) Aᵀ) Bᵀ. W stays frozen, so the backward gives dx, dA and dB only.
 // Without dropout (p 0, evaluation, inference) dropout(x) is x itself.
 

@@ -1,5 +1,6 @@
-/// The trainable factors of one LoRA-adapted linear layer and their gradients (SPECS §2):
-/// A [r, in], B [out, r], delta W = scale · B A, as PEFT stores them (row-major, PyTorch order).
+/// The trainable factors of one LoRA-adapted linear layer and their gradients (docs/peft.md,
+/// "Shapes and scaling"): A [r, in], B [out, r], delta W = scale · B A, as PEFT stores them
+/// (row-major, PyTorch order).
 public final class LoRAParameters: @unchecked Sendable {
     public let rank: Int
     public let inFeatures: Int

@@ -1,6 +1,7 @@
 import Foundation
 
-// ORPO (Hong et al. 2024, arXiv 2403.07691) as TRL's trl.experimental.orpo computes it (SPECS §1):
+// ORPO (Hong et al. 2024, arXiv 2403.07691) as TRL's trl.experimental.orpo computes it
+// (docs/orpo.md, "Loss"):
 // a, b = completion-mean log-probs of chosen and rejected; z = (a − b) − (log1mexp(a) − log1mexp(b));
 // loss = NLL(chosen, prompt included) − beta · mean(logsigmoid(z)).
 // NLLScope.completion is this project's option, not TRL's: the NLL over the chosen completion only.

@@ -1,5 +1,6 @@
 /// Hyperparameters of an ORPO run. Defaults are TRL's ORPOConfig and HF TrainingArguments'
-/// (SPECS §1), except where noted; every field can be read from a JSON file (snake_case keys).
+/// (docs/orpo.md, "Defaults"), except where noted; every field can be read from a JSON file
+/// (snake_case keys).
 public struct ORPOTrainingSettings: Codable, Sendable, Equatable {
     /// Weight of the odds-ratio term.
     public var beta: Double = 0.1

@@ -4,7 +4,7 @@ import Gemma
 import ModelFormats
 import TensorKit
 
-/// PEFT's on-disk LoRA adapter (SPECS §2): a directory with `adapter_config.json` and
+/// PEFT's on-disk LoRA adapter (docs/peft.md): a directory with `adapter_config.json` and
 /// `adapter_model.safetensors` (tensors `base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight`
 /// …, metadata {"format": "pt"}), or the same two files in a `.tar.gz` archive.
 public enum PEFTAdapter {

@@ -1,5 +1,6 @@
 /// One prompt with a preferred and a dispreferred response, tokenised as TRL's ORPO trainer
-/// tokenises it (SPECS §1): BOS, prompt, response appended directly to the prompt text, EOS.
+/// tokenises it (docs/orpo.md, "Tokenisation"): BOS, prompt, response appended directly to the
+/// prompt text, EOS.
 /// Labels use −100 for masked (prompt) positions, as TRL's do.
 public struct TokenizedPair: Sendable, Equatable, Codable {
     public var promptIDs: [Int]

@@ -1,10 +1,10 @@
 import Tokenizers
 
 /// Tokenises preference pairs as TRL's ORPOTrainer.tokenize_row does for decoder-only models
-/// (SPECS §1): enc(prompt) and enc(prompt + response) without special tokens; the response is
-/// the tail of the joint encoding after the prompt's tokens (one token earlier when the joint
-/// encoding merged across the boundary); BOS first unless present; EOS appended unless present;
-/// the prompt part of the labels masked with −100; the response truncated to `maxLength`.
+/// (docs/orpo.md, "Tokenisation"): enc(prompt) and enc(prompt + response) without special tokens;
+/// the response is the tail of the joint encoding after the prompt's tokens (one token earlier when
+/// the joint encoding merged across the boundary); BOS first unless present; EOS appended unless
+/// present; the prompt part of the labels masked with −100; the response truncated to `maxLength`.
 public struct PreferenceTokenizer: Sendable {
     public let tokenizer: any TextTokenizer
     public let bosID: Int

@@ -1,5 +1,6 @@
-// RMSNorm as HF's Gemma computes it in float32 (SPECS §3): y = x · rsqrt(mean(x²) + eps) · w,
-// where w is the stored multiplier (1 + w of HF's convention, as llama.cpp's converter stores it).
+// RMSNorm as HF's Gemma computes it in float32 (docs/gemma.md, "RMSNorm"):
+// y = x · rsqrt(mean(x²) + eps) · w, where w is the stored multiplier (1 + w of HF's convention, as
+// llama.cpp's converter stores it).
 // The weight is frozen in LoRA training: the backward gives the input gradient only. Row sums
 // accumulate in Double: a sequential float32 sum over 640–2048 values loses more than PyTorch's
 // pairwise reduction does.

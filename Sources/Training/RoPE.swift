@@ -1,7 +1,8 @@
 import Foundation
 
-// Rotary position embedding, NeoX style (SPECS §3; HF's rotate_half): element i pairs with
-// i + d/2 and the pair turns by the angle pos · invFreq[i], computed in float32 as HF does.
+// Rotary position embedding, NeoX style (docs/gemma.md, "RoPE"; HF's rotate_half): element i
+// pairs with i + d/2 and the pair turns by the angle pos · invFreq[i], computed in float32 as HF
+// does.
 
 /// cos and sin of every (position, frequency) pair a batch needs: [T, d/2] each.
 struct RoPETable: Sendable {

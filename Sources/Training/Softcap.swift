@@ -1,7 +1,7 @@
 import Foundation
 
-// Gemma 2's logit soft-capping (SPECS §3): y = cap · tanh(x / cap), on attention scores (cap 50)
-// and on the final logits (cap 30).
+// Gemma 2's logit soft-capping (docs/gemma.md, "Soft-capping"): y = cap · tanh(x / cap), on
+// attention scores (cap 50) and on the final logits (cap 30).
 
 enum Softcap {
     /// In place over `count` values.

@@ -2,7 +2,8 @@ import Foundation
 import TensorKit
 
 // Log-softmax over the vocabulary, read at the label: logp[n] = logits[n, y_n] − logsumexp(logits[n]),
-// the per-token quantity TRL's get_batch_logps and cross-entropy are built from (SPECS §1).
+// the per-token quantity TRL's get_batch_logps and cross-entropy are built from (docs/orpo.md,
+// "Log-probabilities").
 
 /// Shapes: N rows of V logits; targets[n] is the label of row n or −1 for none.
 enum TokenLogProbs {

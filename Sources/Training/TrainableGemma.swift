@@ -1,4 +1,4 @@
-// The Gemma forward pass for training, with its backward (SPECS §3): the same computation as
+// The Gemma forward pass for training, with its backward (docs/gemma.md): the same computation as
 // Gemma's GemmaModel (and HF's Gemma3ForCausalLM on a right-padded batch), saving what the
 // backward needs, and a backward that walks the layers in reverse (as llm.c's gpt2_backward)
 // adding into the LoRA gradients. Base weights are frozen.

@@ -1,9 +1,9 @@
 import Records
 
 // TRL's conversational preference rows (prompt, chosen and rejected as lists of {role, content}
-// messages) rendered as Gemma's chat template renders them (SPECS §3), so that they tokenise as
-// the text form does: the prompt ends with the opening of the model's turn, and each response is
-// the rest of the conversation, the model's message closed by <end_of_turn>.
+// messages) rendered as Gemma's chat template renders them (docs/gemma.md, "Chat template"), so
+// that they tokenise as the text form does: the prompt ends with the opening of the model's turn,
+// and each response is the rest of the conversation, the model's message closed by <end_of_turn>.
 
 /// Turns one field of a preference row, a string or a list of chat messages, into text.
 enum ChatPairText {

@@ -47,7 +47,7 @@ struct TestRandom {
         return bytes
     }
 
-    /// Byte offsets of the fp16 scale fields in a block (SPECS §4).
+    /// Byte offsets of the fp16 scale fields in a block (docs/gguf.md, "Block layouts").
     static func scaleOffsets(_ type: GGMLType) -> [Int] {
         switch type {
         case .q4_0, .q5_0, .q8_0: return [0]

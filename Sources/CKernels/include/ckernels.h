@@ -1,5 +1,6 @@
 // CKernels: dequantization and dot products directly on ggml-quantized weight rows, plus a small
-// persistent thread pool. Block layouts follow SPECS §4 (as ggml's ggml-quants.c defines them).
+// persistent thread pool. Block layouts follow docs/gguf.md, "Block layouts" (as ggml's
+// ggml-quants.c defines them).
 //
 // Types are named by their ggml type ids (GGMLType in TensorKit). A "row" is `n` consecutive values
 // of one type; `n` must be a multiple of the type's block size (the caller checks).
@@ -43,7 +44,7 @@ uint16_t ck_fp32_to_bf16(float f);
 
 // MARK: dequantization
 
-/// Scalar reference, written straight from SPECS §4.
+/// Scalar reference, written straight from docs/gguf.md, "Block layouts".
 void ck_dequantize_row_ref(int type, const void *src, float *dst, int64_t n);
 /// Same values, SIMD when available.
 void ck_dequantize_row(int type, const void *src, float *dst, int64_t n);
