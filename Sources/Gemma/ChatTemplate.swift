@@ -67,8 +67,25 @@ public struct ChatTemplate: Sendable {
     /// and encode them with special-token parsing (ORPO pairs): encoding it that way, BOS first,
     /// gives `encode`'s ids unless a message itself spells a control token.
     public static func render(_ messages: [ChatMessage]) throws -> String {
-        try turns(messages).map { "<start_of_turn>\($0.role)\n\($0.text)<end_of_turn>\n" }.joined()
-            + "<start_of_turn>model\n"
+        try renderTurns(turns(messages)) + "<start_of_turn>model\n"
+    }
+
+    private static func renderTurns(_ turns: [(role: String, text: String)]) -> String {
+        turns.map { "<start_of_turn>\($0.role)\n\($0.text)<end_of_turn>\n" }.joined()
+    }
+
+    /// The text that follows `render`'s prompt when the model replies: the first message (the
+    /// model's, already opened by the prompt) closed by `<end_of_turn>\n`, then any further turns as
+    /// `render` writes them, without a final opening. Preference pairs in chat form (prompt and
+    /// responses as message lists) are rendered as `render(prompt) + renderReply(response)`.
+    public static func renderReply(_ messages: [ChatMessage]) throws -> String {
+        guard let first = messages.first, first.role == "assistant" || first.role == "model" else {
+            throw GemmaError.invalidParameter(
+                name: "messages[0].role", message: "the first message must be the assistant's, got '\(messages.first?.role ?? "")'")
+        }
+        let rest = messages.dropFirst()
+        let further = rest.isEmpty ? "" : try renderTurns(turns(Array(rest)))
+        return first.content + "<end_of_turn>\n" + further
     }
 
     /// The conversation as Gemma's turns: system (and developer) messages folded into the next user

@@ -1,4 +1,5 @@
 import Foundation
+import Gemma
 
 // Gemma's MLP activation (docs/gemma.md, "MLP and GELU"): h = gelu_tanh(gate) ⊙ up, with
 // gelu_tanh(x) = 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x³))) (PyTorch's approximate="tanh").
@@ -8,8 +9,9 @@ enum GatedGELU {
     static let c: Float = 0.7978845608028654  // sqrt(2/pi)
     static let k: Float = 0.044715
 
+    /// The engine's activation (`Ops.geluTanh`).
     @inline(__always)
-    static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + tanhf(c * (x + k * x * x * x))) }
+    static func gelu(_ x: Float) -> Float { Ops.geluTanh(x) }
 
     /// d gelu_tanh / dx = 0.5(1 + t) + 0.5x(1 − t²)·c(1 + 3k x²), t = tanh(c(x + k x³)).
     @inline(__always)

@@ -1,9 +1,9 @@
+import Gemma
+
 // RMSNorm as HF's Gemma computes it in float32 (docs/gemma.md, "RMSNorm"):
 // y = x · rsqrt(mean(x²) + eps) · w, where w is the stored multiplier (1 + w of HF's convention, as
-// llama.cpp's converter stores it).
-// The weight is frozen in LoRA training: the backward gives the input gradient only. Row sums
-// accumulate in Double: a sequential float32 sum over 640–2048 values loses more than PyTorch's
-// pairwise reduction does.
+// llama.cpp's converter stores it). The forward is the engine's (`Ops.rmsNorm`); the backward sits
+// here. The weight is frozen in LoRA training: the backward gives the input gradient only.
 
 /// Shapes: N = rows, C = the normalised dimension (hidden size, or head dim for q/k norm).
 enum RMSNorm {
@@ -11,14 +11,7 @@ enum RMSNorm {
     static func forward(out: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
                         x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                         rows N: Int, dim C: Int, eps: Float) {
-        for n in 0..<N {
-            let xr = x + n * C, o = out + n * C
-            var ss = 0.0
-            for j in 0..<C { ss += Double(xr[j]) * Double(xr[j]) }
-            let r = 1 / (Float(ss / Double(C)) + eps).squareRoot()
-            rstd[n] = r
-            for j in 0..<C { o[j] = xr[j] * r * w[j] }
-        }
+        Ops.rmsNorm(x, into: out, rows: N, dim: C, weight: w, eps: eps, rstd: rstd)
     }
 
     /// dx[N, C] += r·g − r³·x·(g·x)/C with g = dout ⊙ w (the derivative of x·r through r's

@@ -1,4 +1,5 @@
 import Foundation
+import Gemma
 import Records
 import Testing
 import Training
@@ -65,6 +66,23 @@ import Training
             try ChatPairText.response(.array([.object(["role": "user", "content": "x"])]), field: "chosen")
         }
         #expect(throws: PairInputError.self) { try ChatPairText.prompt(.int(3), field: "prompt") }
+    }
+
+    /// Training renders a conversation as serving does: the one renderer, ChatTemplate, for
+    /// developer messages, several system messages and further turns after the model's reply too.
+    @Test func chatPairsUseTheServersRenderer() throws {
+        func message(_ role: String, _ content: String) -> JSONValue { .object(["role": .string(role), "content": .string(content)]) }
+        let conversation: [(String, String)] = [("developer", "Rules."), ("system", "Be brief."), ("user", "Hi")]
+        let prompt = try ChatPairText.prompt(.array(conversation.map { message($0.0, $0.1) }), field: "prompt")
+        #expect(prompt == (try ChatTemplate.render(conversation.map { ChatMessage(role: $0.0, content: $0.1) })))
+        #expect(prompt == "<start_of_turn>user\nRules.\n\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n")
+        let reply = try ChatPairText.response(.array([message("assistant", "Hello"), message("system", "Now French."),
+                                                      message("user", "Merci")]), field: "chosen")
+        #expect(reply == "Hello<end_of_turn>\n<start_of_turn>user\nNow French.\n\nMerci<end_of_turn>\n")
+        let error = #expect(throws: PairInputError.self) {
+            try ChatPairText.prompt(.array([message("narrator", "x")]), field: "prompt")
+        }
+        #expect("\(String(describing: error))".contains("unknown role 'narrator'"))
     }
 
     @Test func writtenAdapterReadsBackEqualToTheTrainedOne() throws {
