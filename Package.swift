@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "PairBuilding", dependencies: [
             "Records", "HTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding"]),
+        .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding", "Records"]),
         .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "TestSupport"]),
         // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it,
         // PEFT adapter files, and applying an adapter to a loaded model.

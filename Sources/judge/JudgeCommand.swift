@@ -9,7 +9,6 @@ import Records
 import TensorKit
 import Training
 
-@main
 struct JudgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge",

@@ -50,6 +50,27 @@ struct ManPageTests {
         #expect(!page.examples.isEmpty, "\(tool.page).1 has no .EX example")
     }
 
+    /// A usage error exits 2 in every tool and subcommand, as every page's EXIT STATUS says
+    /// (ArgumentParser's own status for it is 64, which ToolMain maps), with the problem on stderr
+    /// and nothing on stdout.
+    @Test(arguments: DocumentedTool.all)
+    func usageErrorsExitWithTwo(_ tool: DocumentedTool) async throws {
+        let text = try String(contentsOf: ExampleSandbox.root.appendingPathComponent("man/\(tool.page).1"), encoding: .utf8)
+        let exitStatus = text.components(separatedBy: ".SH EXIT STATUS").dropFirst().first?
+            .components(separatedBy: "\n.SH ").first ?? ""
+        #expect(exitStatus.contains(".TP\n2\n") || exitStatus.contains(".TP\n.B 2\n"), "\(tool.page).1: EXIT STATUS does not list 2")
+        let commands = [[]] + tool.helpCommands.map { Array($0.dropLast()) }.filter { !$0.isEmpty }
+        for command in commands {
+            for wrong in [["--no-such-option"], ["--no-such-option=1", "extra"]] {
+                let run = try await runTool(tool.page, command + wrong)
+                let context = "\(tool.page) \((command + wrong).joined(separator: " "))"
+                #expect(run.status == 2, "\(context): exit \(run.status)\n\(run.stderr)")
+                #expect(run.stderr.contains("Error:"), "\(context): \(run.stderr)")
+                #expect(run.stdout.isEmpty, "\(context): \(run.stdout)")
+            }
+        }
+    }
+
     @Test(arguments: DocumentedTool.all)
     func pageNamesEveryOptionOfTheHelp(_ tool: DocumentedTool) throws {
         let page = try tool.load()
