@@ -18,6 +18,10 @@ let package = Package(
         // Tensors and the heavy math: element types, dequantization, matrix products (OpenBLAS).
         .target(name: "TensorKit", dependencies: ["COpenBLAS", "CKernels"]),
 
+        // JSON: the one parser, value type and serializer, for records and files alike.
+        .target(name: "JSON"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+
         // Model file formats: GGUF and safetensors, read memory-mapped.
         .target(name: "ModelFormats", dependencies: ["TensorKit"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
@@ -32,7 +36,7 @@ let package = Package(
 
         // JSONL records shared by every filter; score-window and drift-alert over the Monitoring library.
         .target(name: "Records", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RecordsTests", dependencies: ["Records"]),
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Records
+import JSON
 
 @Suite struct JSONSerializerTests {
     @Test func roundTripsPreservingKeyOrder() throws {
