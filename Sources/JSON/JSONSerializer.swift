@@ -2,12 +2,10 @@
 ///
 /// - Strings: `"` and `\` are escaped, control characters below U+0020 become `\n`, `\t`, ... or
 ///   `\u00XX`; everything else, including non-ASCII text, is written as UTF-8 unchanged.
-/// - Integers are written as integers; doubles in the shortest form that reads back to the same
-///   double (Swift's `description`, e.g. `0.1`, `1e-07`), and a double with an integral value keeps
-///   its `.0` (`1.0`), so a value that came in as a double goes out as one.
-/// - Non-finite doubles (NaN, ±infinity) have no JSON spelling; they are written as `null`. Tools
-///   report missing statistics as `null` on purpose, so a stray NaN shows up as "no value" rather than
-///   as a line every downstream JSON parser rejects.
+/// - Numbers are written as their `JSONNumber.text`: a parsed number as it was read (`-0`, `1.50`),
+///   one made from a double in the shortest form that reads back to the same double (`0.1`, `1e-07`,
+///   `1.0`: a double with an integral value keeps its `.0`, so it goes out as a double).
+/// - Non-finite doubles have no JSON spelling: `JSONValue.double` makes them `null`.
 public enum JSONSerializer {
     public static func string(_ value: JSONValue) -> String {
         var bytes: [UInt8] = []
@@ -22,10 +20,8 @@ public enum JSONSerializer {
             appendASCII("null", to: &out)
         case let .bool(b):
             appendASCII(b ? "true" : "false", to: &out)
-        case let .int(i):
-            appendASCII(String(i), to: &out)
-        case let .double(d):
-            appendDouble(d, to: &out)
+        case let .number(n):
+            appendASCII(n.text, to: &out)
         case let .string(s):
             appendString(s, to: &out)
         case let .array(elements):
@@ -50,14 +46,6 @@ public enum JSONSerializer {
             append(values[i], to: &out)
         }
         out.append(0x7D)
-    }
-
-    static func appendDouble(_ d: Double, to out: inout [UInt8]) {
-        guard d.isFinite else {
-            appendASCII("null", to: &out)
-            return
-        }
-        appendASCII(d.description, to: &out)
     }
 
     private static func appendASCII(_ text: String, to out: inout [UInt8]) {
