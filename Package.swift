@@ -23,7 +23,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
 
         // Model file formats: GGUF and safetensors, read memory-mapped.
-        .target(name: "ModelFormats", dependencies: ["TensorKit"]),
+        .target(name: "ModelFormats", dependencies: ["TensorKit", "JSON"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
 
         // Tokenizers: SentencePiece from GGUF vocabularies, Hugging Face tokenizer.json (BPE).

@@ -23,7 +23,7 @@ public struct JSONParser {
     /// Parses one JSON text; surrounding whitespace is allowed, anything else after the value is not.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
-            throw JSONParseError(column: 1, reason: "empty input")
+            throw JSONParseError(line: 1, column: 1, reason: "empty input")
         }
         var cursor = Cursor(base: base, end: bytes.count, maxDepth: maxDepth)
         cursor.skipWhitespace()
@@ -66,8 +66,16 @@ struct Cursor {
         self.maxDepth = maxDepth
     }
 
+    /// The error at `position` (default: the current byte), with its line and the byte column in
+    /// that line; counting lines only here keeps the newline test out of the parsing loop.
     func error(_ reason: String, at position: Int? = nil) -> JSONParseError {
-        JSONParseError(column: (position ?? pos) + 1, reason: reason)
+        let offset = min(position ?? pos, end)
+        var line = 1, lineStart = 0
+        for i in 0..<offset where base[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return JSONParseError(line: line, column: offset - lineStart + 1, reason: reason)
     }
 
     func describeCurrent() -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A Hugging Face `config.json` for the Gemma family (google/gemma-2b, Gemma 2, Gemma 3), decoded
 /// with snake_case keys and explicit defaults (as transformers' `GemmaConfig`/`Gemma3TextConfig`).
@@ -190,13 +191,12 @@ public struct HFConfig: Codable, Sendable, Equatable {
         } catch {
             throw ModelFormatError.io(path: path, message: "cannot read: \(error.localizedDescription)")
         }
-        do {
-            let config = try JSONDecoder().decode(HFConfig.self, from: data)
-            try config.validate(path: path)
-            return config
-        } catch let error as DecodingError {
-            throw ModelFormatError.malformed(path: path, message: describe(error))
+        let config: HFConfig
+        do { config = try JSONDocument.decode(HFConfig.self, from: data) } catch {
+            throw ModelFormatError.malformed(path: path, message: error.message)
         }
+        try config.validate(path: path)
+        return config
     }
 
     /// Refuses sizes no model can have, which would otherwise surface as crashes in the loader.
@@ -215,26 +215,6 @@ public struct HFConfig: Codable, Sendable, Equatable {
         }
         if let types = layerTypes, types.count != numHiddenLayers {
             throw ModelFormatError.malformed(path: path, message: "layer_types lists \(types.count) layers, num_hidden_layers is \(numHiddenLayers)")
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func key(_ path: [CodingKey]) -> String {
-            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case let .keyNotFound(k, context):
-            let parent = key(context.codingPath)
-            return "missing key '\(parent.isEmpty ? "" : parent + ".")\(k.stringValue)'"
-        case let .typeMismatch(type, context):
-            return "key '\(key(context.codingPath))' is not \(type == Int.self ? "an integer" : "of type \(type)")"
-        case let .valueNotFound(type, context):
-            return "key '\(key(context.codingPath))' is null, expected \(type)"
-        case let .dataCorrupted(context):
-            let underlying = (context.underlyingError as NSError?)?.localizedDescription ?? context.debugDescription
-            return context.codingPath.isEmpty ? "not valid JSON: \(underlying)" : "key '\(key(context.codingPath))': \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
         }
     }
 }
