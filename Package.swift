@@ -27,8 +27,8 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
 
         // Tokenizers: SentencePiece from GGUF vocabularies, Hugging Face tokenizer.json (BPE).
-        .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], resources: [.copy("Fixtures")]),
+        .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON"], resources: [.copy("Fixtures")]),
 
         // Gemma 1/2/3 inference: configuration, weights, forward pass, sampling, generation.
         .target(name: "Gemma", dependencies: ["TensorKit", "COpenBLAS", "ModelFormats", "Tokenizers", "Records"]),
