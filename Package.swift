@@ -31,7 +31,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON"], resources: [.copy("Fixtures")]),
 
         // Gemma 1/2/3 inference: configuration, weights, forward pass, sampling, generation.
-        .target(name: "Gemma", dependencies: ["TensorKit", "COpenBLAS", "ModelFormats", "Tokenizers", "Records"]),
+        .target(name: "Gemma", dependencies: ["TensorKit", "COpenBLAS", "ModelFormats", "Tokenizers", "JSON"]),
         .testTarget(name: "GemmaTests", dependencies: ["Gemma", "Inference", "ModelFormats", "Records"], resources: [.copy("Fixtures")]),
 
         // JSONL records shared by every filter; score-window and drift-alert over the Monitoring library.

@@ -1,4 +1,5 @@
-/// Writes compact JSON (no spaces), one value at a time, into a byte buffer.
+/// Writes compact JSON (no spaces), one value at a time, into a byte buffer; or, for files people
+/// read (config.json), indented as Python's `json.dumps(indent=2)` writes them.
 ///
 /// - Strings: `"` and `\` are escaped, control characters below U+0020 become `\n`, `\t`, ... or
 ///   `\u00XX`; everything else, including non-ASCII text, is written as UTF-8 unchanged.
@@ -46,6 +47,47 @@ public enum JSONSerializer {
             append(values[i], to: &out)
         }
         out.append(0x7D)
+    }
+
+    /// The value indented by `indent` spaces a level, `"key": value` and one member or element a
+    /// line, empty objects and arrays as `{}` and `[]`, and a final newline (transformers' layout of
+    /// config.json).
+    public static func prettyString(_ value: JSONValue, indent: Int = 2) -> String {
+        var bytes: [UInt8] = []
+        appendPretty(value, indent: indent, level: 0, to: &bytes)
+        bytes.append(0x0A)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func appendPretty(_ value: JSONValue, indent: Int, level: Int, to out: inout [UInt8]) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(0x20, count: indent * level))
+        }
+        switch value {
+        case let .array(elements) where !elements.isEmpty:
+            out.append(0x5B)
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                newline(level + 1)
+                appendPretty(element, indent: indent, level: level + 1, to: &out)
+            }
+            newline(level)
+            out.append(0x5D)
+        case let .object(object) where !object.isEmpty:
+            out.append(0x7B)
+            for (i, (key, member)) in zip(object.keys, object.values).enumerated() {
+                if i > 0 { out.append(0x2C) }
+                newline(level + 1)
+                appendString(key, to: &out)
+                out.append(contentsOf: [0x3A, 0x20])
+                appendPretty(member, indent: indent, level: level + 1, to: &out)
+            }
+            newline(level)
+            out.append(0x7D)
+        default:
+            append(value, to: &out)
+        }
     }
 
     private static func appendASCII(_ text: String, to out: inout [UInt8]) {

@@ -21,6 +21,26 @@ import JSON
         #expect(JSONSerializer.string(.double(0.1)) == "0.1")
     }
 
+    @Test func prettyFormIsPythonsIndentTwo() throws {
+        let value = try JSONParser.parse(#"{"a":[1,{"b":null}],"c":{},"d":[],"e":"x\u00e9","f":1.50}"#)
+        #expect(JSONSerializer.prettyString(value) == """
+        {
+          "a": [
+            1,
+            {
+              "b": null
+            }
+          ],
+          "c": {},
+          "d": [],
+          "e": "xé",
+          "f": 1.50
+        }
+
+        """)
+        #expect(try JSONParser.parse(JSONSerializer.prettyString(value)) == value)
+    }
+
     @Test func nonFiniteDoublesBecomeNull() {
         #expect(JSONSerializer.string(.double(.nan)) == "null")
         #expect(JSONSerializer.string(.double(.infinity)) == "null")
