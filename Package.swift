@@ -18,21 +18,25 @@ let package = Package(
         // Tensors and the heavy math: element types, dequantization, matrix products (OpenBLAS).
         .target(name: "TensorKit", dependencies: ["COpenBLAS", "CKernels"]),
 
+        // JSON: the one parser, value type and serializer, for records and files alike.
+        .target(name: "JSON"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+
         // Model file formats: GGUF and safetensors, read memory-mapped.
-        .target(name: "ModelFormats", dependencies: ["TensorKit"]),
+        .target(name: "ModelFormats", dependencies: ["TensorKit", "JSON"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
 
         // Tokenizers: SentencePiece from GGUF vocabularies, Hugging Face tokenizer.json (BPE).
-        .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], resources: [.copy("Fixtures")]),
+        .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON"], resources: [.copy("Fixtures")]),
 
         // Gemma 1/2/3 inference: configuration, weights, forward pass, sampling, generation.
-        .target(name: "Gemma", dependencies: ["TensorKit", "COpenBLAS", "ModelFormats", "Tokenizers", "Records"]),
+        .target(name: "Gemma", dependencies: ["TensorKit", "COpenBLAS", "ModelFormats", "Tokenizers", "JSON"]),
         .testTarget(name: "GemmaTests", dependencies: ["Gemma", "Inference", "ModelFormats", "Records"], resources: [.copy("Fixtures")]),
 
         // JSONL records shared by every filter; score-window and drift-alert over the Monitoring library.
         .target(name: "Records", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RecordsTests", dependencies: ["Records"]),
 

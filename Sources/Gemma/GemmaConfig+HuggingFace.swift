@@ -1,92 +1,87 @@
-import Foundation
-import Records
+import JSON
+import ModelFormats
+
+// Between the engine's configuration and a Hugging Face config.json, whose keys and defaults
+// `HFConfig` holds (docs/gemma.md, "Configuration"): read for the loader, written by lora-merge.
 
 extension GemmaConfig {
-    /// Reads a Hugging Face `config.json` (GemmaConfig, Gemma2Config, Gemma3TextConfig, or a
-    /// Gemma3Config whose text part sits under `text_config`). Both transformers 4's keys
-    /// (`rope_theta`, `rope_local_base_freq`, `sliding_window_pattern`) and 5's (`rope_parameters`,
-    /// `layer_types`) are understood.
-    public init(huggingFace json: JSONObject, source: String) throws {
-        var j = json
-        if let text = json["text_config"]?.object {
-            j = text
-            if j["model_type"] == nil { j["model_type"] = "gemma3_text" }
-        }
-        let modelType = j["model_type"]?.string ?? json["model_type"]?.string ?? "(none)"
+    /// The configuration a Hugging Face `config.json` describes: GemmaConfig, Gemma2Config,
+    /// Gemma3TextConfig, or a Gemma3Config whose text part sits under `text_config`.
+    public init(huggingFace c: HFConfig, source: String) throws {
         let arch: GemmaArchitecture
-        switch modelType {
+        switch c.modelType {
         case "gemma": arch = .gemma
         case "gemma2": arch = .gemma2
         case "gemma3", "gemma3_text": arch = .gemma3
-        default: throw GemmaError.unsupportedArchitecture(source: source, architecture: modelType)
+        default: throw GemmaError.unsupportedArchitecture(source: source, architecture: c.modelType)
         }
-
-        func int(_ key: String) throws -> Int {
-            guard let v = j[key] else {
-                throw GemmaError.invalidConfig(source: source, message: "missing key '\(key)'")
-            }
-            guard let n = v.int else {
-                throw GemmaError.invalidConfig(source: source, message: "'\(key)' must be an integer, got \(v)")
-            }
-            return n
-        }
-        func optInt(_ key: String) throws -> Int? { j[key] == nil || j[key]!.isNull ? nil : try int(key) }
-        func optFloat(_ key: String) throws -> Float? {
-            guard let v = j[key], !v.isNull else { return nil }
-            guard let d = v.double else {
-                throw GemmaError.invalidConfig(source: source, message: "'\(key)' must be a number, got \(v)")
-            }
-            return Float(d)
-        }
-
-        let hidden = try int("hidden_size")
-        let heads = try int("num_attention_heads")
-        let layers = try int("num_hidden_layers")
-        let headDim = try optInt("head_dim") ?? hidden / max(heads, 1)
-
-        // RoPE bases: rope_parameters may be flat or keyed by layer type.
-        var ropeGlobal = try optFloat("rope_theta") ?? 10000
-        var ropeLocal = try optFloat("rope_local_base_freq") ?? (arch == .gemma3 ? 10000 : ropeGlobal)
-        if let rp = j["rope_parameters"]?.object {
-            if let full = rp["full_attention"]?.object {
-                ropeGlobal = full["rope_theta"]?.double.map(Float.init) ?? ropeGlobal
-                if let slide = rp["sliding_attention"]?.object {
-                    ropeLocal = slide["rope_theta"]?.double.map(Float.init) ?? ropeLocal
-                }
-            } else if let theta = rp["rope_theta"]?.double {
-                ropeGlobal = Float(theta)
-                if arch != .gemma3 { ropeLocal = ropeGlobal }
-            }
-            if let type = rp["rope_type"]?.string, type != "default" {
-                throw GemmaError.invalidConfig(source: source, message: "rope_type '\(type)' is not supported")
-            }
-        }
-
-        let window = arch == .gemma ? nil : try optInt("sliding_window")
-        var sliding: [Bool]?
-        if let types = j["layer_types"]?.array {
-            sliding = types.map { $0.string == "sliding_attention" }
-        } else if arch == .gemma3, window != nil,
-                  let pattern = try optInt("sliding_window_pattern") ?? optInt("_sliding_window_pattern") {
-            sliding = (0..<layers).map { ($0 + 1) % pattern != 0 }
-        }
-        let scalar = try optFloat("query_pre_attn_scalar")
-        let eos: [Int]
-        if let list = j["eos_token_id"]?.array { eos = list.compactMap(\.int) }
-        else if let one = j["eos_token_id"]?.int { eos = [one] }
-        else { eos = [1] }
-
         self.init(
-            architecture: arch, hiddenSize: hidden, intermediateSize: try int("intermediate_size"),
-            layerCount: layers, headCount: heads,
-            kvHeadCount: try optInt("num_key_value_heads") ?? heads, headDim: headDim,
-            vocabularySize: try int("vocab_size"), rmsNormEps: try optFloat("rms_norm_eps") ?? 1e-6,
-            ropeBase: ropeGlobal, ropeLocalBase: ropeLocal, slidingWindow: window, slidingLayers: sliding,
-            attentionScale: arch == .gemma ? nil : scalar.map { 1 / $0.squareRoot() },
-            attentionSoftcap: arch == .gemma2 ? try optFloat("attn_logit_softcapping") : nil,
-            finalLogitSoftcap: arch == .gemma2 ? try optFloat("final_logit_softcapping") : nil,
-            contextLength: try optInt("max_position_embeddings") ?? 8192,
-            bosID: try optInt("bos_token_id") ?? 2, eosIDs: eos, padID: try optInt("pad_token_id"))
+            architecture: arch, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
+            layerCount: c.numHiddenLayers, headCount: c.numAttentionHeads, kvHeadCount: c.numKeyValueHeads,
+            headDim: c.headDim, vocabularySize: c.vocabSize, rmsNormEps: Float(c.rmsNormEps),
+            ropeBase: Float(c.ropeTheta), ropeLocalBase: Float(c.localRopeTheta),
+            slidingWindow: arch == .gemma ? nil : c.slidingWindow,
+            slidingLayers: (0..<max(c.numHiddenLayers, 0)).map(c.isSlidingLayer),
+            attentionScale: arch == .gemma ? nil : c.queryPreAttnScalar.map { 1 / Float($0).squareRoot() },
+            attentionSoftcap: arch == .gemma2 ? c.attnLogitSoftcapping.map(Float.init) : nil,
+            finalLogitSoftcap: arch == .gemma2 ? c.finalLogitSoftcapping.map(Float.init) : nil,
+            contextLength: c.maxPositionEmbeddings, bosID: c.bosTokenId, eosIDs: c.eosTokenIds, padID: c.padTokenId)
         try validate(source: source)
     }
+
+    /// Reads a parsed `config.json` object; errors name `source` and the key.
+    public init(huggingFace json: JSONObject, source: String) throws {
+        let config: HFConfig
+        do { config = try JSONDocument.decode(HFConfig.self, from: .object(json)) } catch {
+            throw GemmaError.invalidConfig(source: source, message: error.message)
+        }
+        try self.init(huggingFace: config, source: source)
+    }
+}
+
+extension HFConfig {
+    /// The config.json of a checkpoint of `c`, as transformers would write it: the generation's
+    /// `model_type` and `architectures`, the layer pattern both as `layer_types` and (when it is
+    /// Gemma 3's default) `sliding_window_pattern`, so that transformers 4.5x and later read the same
+    /// layers; what the engine does not hold (activation, dropout, initializer range) keeps HFConfig's
+    /// defaults, which are google/gemma-3-270m's.
+    public init(_ c: GemmaConfig, tiedEmbeddings: Bool, torchDtype: String) {
+        let names: (type: String, architecture: String)
+        switch c.architecture {
+        case .gemma: names = ("gemma", "GemmaForCausalLM")
+        case .gemma2: names = ("gemma2", "Gemma2ForCausalLM")
+        case .gemma3: names = ("gemma3_text", "Gemma3ForCausalLM")
+        }
+        self.init(modelType: names.type, architectures: [names.architecture], hiddenSize: c.hiddenSize,
+                  intermediateSize: c.intermediateSize, numHiddenLayers: c.layerCount, numAttentionHeads: c.headCount,
+                  numKeyValueHeads: c.kvHeadCount, headDim: c.headDim, vocabSize: c.vocabularySize)
+        rmsNormEps = Self.decimal(c.rmsNormEps)
+        ropeTheta = Self.decimal(c.ropeBase)
+        maxPositionEmbeddings = c.contextLength
+        if c.architecture != .gemma {
+            slidingWindow = c.slidingWindow
+            layerTypes = c.slidingLayers.map { $0 ? "sliding_attention" : "full_attention" }
+            // The forward scales scores by 1/sqrt(query_pre_attn_scalar).
+            let scalar = 1 / (Double(c.attentionScale) * Double(c.attentionScale))
+            queryPreAttnScalar = (scalar - scalar.rounded()).magnitude < 1e-3 ? scalar.rounded() : scalar
+        }
+        if c.architecture == .gemma2 {
+            attnLogitSoftcapping = c.attentionSoftcap.map(Self.decimal)
+            finalLogitSoftcapping = c.finalLogitSoftcap.map(Self.decimal)
+        }
+        if c.architecture == .gemma3 {
+            ropeLocalBaseFreq = Self.decimal(c.ropeLocalBase)
+            if c.slidingLayers == GemmaConfig.defaultSlidingLayers(.gemma3, layerCount: c.layerCount, hasWindow: true) {
+                slidingWindowPattern = 6
+            }
+        }
+        tieWordEmbeddings = tiedEmbeddings
+        bosTokenId = c.bosID
+        eosTokenIds = c.eosIDs
+        padTokenId = c.padID
+        self.torchDtype = torchDtype
+    }
+
+    /// The shortest decimal that reads back as the same Float (1e-06, not 9.99999997e-07).
+    static func decimal(_ value: Float) -> Double { Double("\(value)") ?? Double(value) }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import ModelFormats
-import Records
 import TensorKit
 import Tokenizers
 
@@ -51,16 +50,9 @@ public enum ModelLoader {
     /// The weights alone (no tokenizer needed): for scoring token ids, merging and training.
     public static func loadModel(path: String, pool: ComputePool, precision: MatmulPrecision = .fast) throws -> GemmaModel {
         if try isDirectory(path) {
-            let configPath = path + "/config.json"
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
-                throw GemmaError.invalidConfig(source: configPath, message: "cannot read: \(error.localizedDescription)")
-            }
-            guard let json = (try? JSONParser.parse(bytes: [UInt8](data)))?.object else {
-                throw GemmaError.invalidConfig(source: configPath, message: "not a JSON object")
-            }
-            let config = try GemmaConfig(huggingFace: json, source: configPath)
+            // The checkpoint reads config.json once, as HFConfig; the engine's configuration follows from it.
             let checkpoint = try HFCheckpoint(directory: path)
+            let config = try GemmaConfig(huggingFace: checkpoint.config, source: path + "/" + HFCheckpoint.configName)
             let names = Set(checkpoint.tensorNames)
             let prefix = ["", "language_model.", "model.language_model."].first {
                 names.contains($0 + "model.embed_tokens.weight")

@@ -102,8 +102,7 @@ public struct Calibration: Sendable {
     /// A label value as a class name: integers as written, numbers without a fraction as integers.
     public static func className(_ value: JSONValue) -> String? {
         switch value {
-        case let .int(i): return String(i)
-        case let .double(d): return d == d.rounded() ? String(Int(d)) : String(d)
+        case let .number(n): return n.int64.map(String.init) ?? String(n.double)
         case let .string(s): return s
         case let .bool(b): return b ? "1" : "0"
         default: return nil

@@ -220,8 +220,7 @@ public struct JudgeConfig: Sendable {
             guard let score = example["score"] ?? example["winner"] else { throw fail("examples[\(i)].score", "missing") }
             let label: String
             switch score {
-            case let .int(v): label = String(v)
-            case let .double(v): label = String(v)
+            case let .number(n): label = n.isInteger ? n.text : String(n.double)
             case let .string(s): label = s
             default: throw fail("examples[\(i)].score", "expected a score, found \(score.kindName)")
             }

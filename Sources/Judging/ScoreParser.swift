@@ -28,8 +28,7 @@ public enum ScoreParser {
             let label: String
             switch value {
             case let .string(s): label = s
-            case let .int(i): label = String(i)
-            case let .double(d): label = d == d.rounded() ? String(Int(d)) : String(d)
+            case let .number(n): label = n.int64.map(String.init) ?? String(n.double)
             default: return .unparseable(reason: "\"\(scale.key)\" is \(value.kindName), not a score")
             }
             guard let option = scale.option(forLabel: label) else {

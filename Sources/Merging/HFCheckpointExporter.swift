@@ -5,7 +5,7 @@ import TensorKit
 
 /// Writes a model (with its adapter merged) as a Hugging Face Gemma 3 checkpoint directory that
 /// transformers' `AutoModelForCausalLM.from_pretrained` and gemma-infer load: `config.json`
-/// (Gemma3TextConfigFile) and one `model.safetensors` with transformers' tensor names.
+/// (`HFConfig`, the type the loader reads) and one `model.safetensors` with transformers' tensor names.
 ///
 /// Conversions from the loaded weights: quantized tensors (the embedding, unadapted layers) are
 /// dequantized; RMSNorm weights go back from the stored 1 + w to transformers' w (docs/gemma.md,
@@ -32,8 +32,12 @@ public enum HFCheckpointExporter {
         let dtype = try safetensorsType(for: type)
         let w = model.weights
         let tied = w.output.data == w.embedding.data
-        let config = try Gemma3TextConfigFile(
-            model.config, tiedEmbeddings: tied, torchDtype: dtype == .f32 ? "float32" : "float16", source: model.source)
+        guard model.config.architecture == .gemma3 else {
+            throw MergeError.unsupported(
+                source: model.source,
+                message: "writing a Hugging Face checkpoint needs a Gemma 3 model, this is \(model.config.architecture.rawValue)")
+        }
+        let config = HFConfig(model.config, tiedEmbeddings: tied, torchDtype: dtype == .f32 ? "float32" : "float16")
 
         let fm = FileManager.default
         let destination = URL(fileURLWithPath: directory)
@@ -45,7 +49,7 @@ public enum HFCheckpointExporter {
         var committed = false
         defer { if !committed { try? fm.removeItem(at: temporary) } }
 
-        do { try config.jsonData().write(to: temporary.appendingPathComponent(HFCheckpoint.configName)) } catch {
+        do { try Data(config.jsonText().utf8).write(to: temporary.appendingPathComponent(HFCheckpoint.configName)) } catch {
             throw MergeError.io(path: directory + "/" + HFCheckpoint.configName, message: "cannot write: \(error.localizedDescription)")
         }
         var writer = SafetensorsWriter()

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import TensorKit
 
 /// A Hugging Face checkpoint directory (the layout of google/gemma-2b and google/gemma-3-270m):
@@ -90,18 +91,16 @@ public final class HFCheckpoint: TensorSource, @unchecked Sendable {
         } catch {
             throw ModelFormatError.io(path: path, message: "cannot read: \(error.localizedDescription)")
         }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw ModelFormatError.malformed(path: path, message: "not valid JSON: \(error.localizedDescription)")
+        let root: JSONValue
+        do { root = try JSONDocument.parse(data) } catch {
+            throw ModelFormatError.malformed(path: path, message: error.message)
         }
-        guard let root = json as? [String: Any], let map = root["weight_map"] as? [String: Any] else {
+        guard case let .object(map)? = root["weight_map"] else {
             throw ModelFormatError.malformed(path: path, message: "missing object 'weight_map'")
         }
         var out = [String: String]()
         for (tensor, value) in map {
-            guard let shard = value as? String else {
+            guard let shard = value.string else {
                 throw ModelFormatError.malformed(path: path, message: "weight_map entry '\(tensor)' is not a file name")
             }
             // Shards live in the checkpoint directory; refuse names that would reach outside it.

@@ -1,9 +1,21 @@
 import Foundation
+import JSON
 
-/// A Hugging Face `config.json` for the Gemma family (google/gemma-2b, Gemma 2, Gemma 3), decoded
-/// with snake_case keys and explicit defaults (as transformers' `GemmaConfig`/`Gemma3TextConfig`).
-/// Multimodal Gemma 3 configs nest the language model's fields under `text_config`; those are read
-/// from there, with token ids falling back to the top level where such configs keep them.
+/// A Hugging Face `config.json` for the Gemma family (google/gemma-2b, Gemma 2, Gemma 3): the one type
+/// that reads and writes it. `HFCheckpoint` reads it once for the loader, `GemmaConfig(huggingFace:)`
+/// maps it to the engine's configuration, and lora-merge writes it beside a merged checkpoint.
+///
+/// Keys, defaults and nesting follow transformers' `GemmaConfig`, `Gemma2Config` and
+/// `Gemma3TextConfig` (docs/gemma.md, "Configuration"), and every default is stated here once:
+/// - A Gemma3Config (multimodal) nests the language model's fields under `text_config`; they are read
+///   from there, with `architectures`, token ids, `tie_word_embeddings` and the dtype falling back to
+///   the top level where such configs keep them.
+/// - RoPE: transformers 4's `rope_theta` and `rope_local_base_freq`, or transformers 5's
+///   `rope_parameters`, flat or keyed by `full_attention` / `sliding_attention`, which take
+///   precedence. A `rope_type` other than `default` (here or in 4's `rope_scaling`) is refused: the
+///   forward pass implements plain RoPE only, and scaled positions would come out silently wrong.
+/// - Writing gives the flat form with every field explicit and transformers 4's RoPE keys, which
+///   transformers 4 and 5 both read.
 public struct HFConfig: Codable, Sendable, Equatable {
     public var modelType: String
     public var architectures: [String]
@@ -16,14 +28,15 @@ public struct HFConfig: Codable, Sendable, Equatable {
     /// Defaults to `hiddenSize / numAttentionHeads`.
     public var headDim: Int
     public var rmsNormEps: Double = 1e-6
+    /// RoPE base of global (full-attention) layers.
     public var ropeTheta: Double = 10_000
-    /// Gemma 3's rope base for sliding-window layers.
-    public var ropeLocalBaseFreq: Double = 10_000
+    /// RoPE base of sliding-window layers when the file gives one; `localRopeTheta` applies the default.
+    public var ropeLocalBaseFreq: Double?
     public var vocabSize: Int
     public var maxPositionEmbeddings: Int = 8192
     public var slidingWindow: Int?
     /// Gemma 3: every `slidingWindowPattern`-th layer is global (`sliding_window_pattern` or
-    /// `_sliding_window_pattern`).
+    /// `_sliding_window_pattern`); 6 when the file gives none.
     public var slidingWindowPattern: Int?
     /// "sliding_attention" / "full_attention" per layer, where the config lists them.
     public var layerTypes: [String]?
@@ -39,9 +52,14 @@ public struct HFConfig: Codable, Sendable, Equatable {
     public var bosTokenId: Int = 2
     /// `eos_token_id` may be a number or a list (Gemma 3 instruction models list 1 and 106).
     public var eosTokenIds: [Int] = [1]
-    public var padTokenId: Int = 0
+    public var padTokenId: Int?
     /// `torch_dtype` or `dtype`, e.g. "bfloat16".
     public var torchDtype: String?
+    // Read and written for transformers; the forward pass has no bias, dropout or cache switch.
+    public var attentionBias: Bool = false
+    public var attentionDropout: Double = 0
+    public var initializerRange: Double = 0.02
+    public var useCache: Bool = true
 
     public init(modelType: String, architectures: [String] = [], hiddenSize: Int, intermediateSize: Int,
                 numHiddenLayers: Int, numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil,
@@ -57,6 +75,28 @@ public struct HFConfig: Codable, Sendable, Equatable {
         self.vocabSize = vocabSize
     }
 
+    /// Gemma 3 (`gemma3`, `gemma3_text`), whose defaults differ: a second RoPE base of 10000 and a
+    /// layer pattern of 6.
+    public var isGemma3: Bool { modelType.hasPrefix("gemma3") }
+
+    /// The RoPE base of sliding-window layers: the file's, else 10000 for Gemma 3, else `ropeTheta`.
+    public var localRopeTheta: Double { ropeLocalBaseFreq ?? (isGemma3 ? 10_000 : ropeTheta) }
+
+    /// Whether layer `index` uses sliding-window attention: from `layer_types` when listed, else (when
+    /// a window is set) Gemma 3's pattern (every `slidingWindowPattern`-th layer global) or Gemma 2's
+    /// alternation (even layers slide); never for Gemma 1.
+    public func isSlidingLayer(_ index: Int) -> Bool {
+        if let types = layerTypes, types.indices.contains(index) {
+            return types[index] == "sliding_attention"
+        }
+        guard slidingWindow != nil else { return false }
+        if isGemma3 {
+            let pattern = slidingWindowPattern ?? 6
+            return pattern > 0 && (index + 1) % pattern != 0
+        }
+        return modelType == "gemma2" && index % 2 == 0
+    }
+
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
         case architectures
@@ -69,6 +109,8 @@ public struct HFConfig: Codable, Sendable, Equatable {
         case rmsNormEps = "rms_norm_eps"
         case ropeTheta = "rope_theta"
         case ropeLocalBaseFreq = "rope_local_base_freq"
+        case ropeParameters = "rope_parameters"
+        case ropeScaling = "rope_scaling"
         case vocabSize = "vocab_size"
         case maxPositionEmbeddings = "max_position_embeddings"
         case slidingWindow = "sliding_window"
@@ -86,21 +128,38 @@ public struct HFConfig: Codable, Sendable, Equatable {
         case padTokenId = "pad_token_id"
         case torchDtype = "torch_dtype"
         case dtype
+        case attentionBias = "attention_bias"
+        case attentionDropout = "attention_dropout"
+        case initializerRange = "initializer_range"
+        case useCache = "use_cache"
         case textConfig = "text_config"
+    }
+
+    /// The keys of a `rope_parameters` entry and of `rope_scaling`.
+    enum RopeKeys: String, CodingKey {
+        case ropeType = "rope_type", type, ropeTheta = "rope_theta"
+        case fullAttention = "full_attention", slidingAttention = "sliding_attention"
     }
 
     public init(from decoder: Decoder) throws {
         let top = try decoder.container(keyedBy: CodingKeys.self)
         // Fields of the language model come from text_config when present, else the top level.
-        let text = top.contains(.textConfig) ? try top.nestedContainer(keyedBy: CodingKeys.self, forKey: .textConfig) : top
-        let scopes = text.codingPath.isEmpty ? [top] : [text, top]
+        let nested = try top.contains(.textConfig) && !top.decodeNil(forKey: .textConfig)
+        let text = nested ? try top.nestedContainer(keyedBy: CodingKeys.self, forKey: .textConfig) : top
+        let scopes = nested ? [text, top] : [top]
         func optional<T: Decodable>(_ key: CodingKeys, in containers: [KeyedDecodingContainer<CodingKeys>] = [text]) throws -> T? {
             for c in containers {
                 if let v = try c.decodeIfPresent(T.self, forKey: key) { return v }
             }
             return nil
         }
-        modelType = try optional(.modelType) ?? top.decode(String.self, forKey: .modelType)
+        // A Gemma3Config's text part is a Gemma3TextConfig, whether or not it says so.
+        if let type: String = try optional(.modelType) {
+            modelType = type
+        } else {
+            let outer = try top.decode(String.self, forKey: .modelType)
+            modelType = nested && outer == "gemma3" ? "gemma3_text" : outer
+        }
         architectures = try optional(.architectures, in: scopes) ?? []
         hiddenSize = try text.decode(Int.self, forKey: .hiddenSize)
         intermediateSize = try text.decode(Int.self, forKey: .intermediateSize)
@@ -111,7 +170,8 @@ public struct HFConfig: Codable, Sendable, Equatable {
         headDim = try optional(.headDim) ?? (numAttentionHeads > 0 ? hiddenSize / numAttentionHeads : 0)
         rmsNormEps = try optional(.rmsNormEps) ?? rmsNormEps
         ropeTheta = try optional(.ropeTheta) ?? ropeTheta
-        ropeLocalBaseFreq = try optional(.ropeLocalBaseFreq) ?? ropeLocalBaseFreq
+        ropeLocalBaseFreq = try optional(.ropeLocalBaseFreq)
+        try decodeRopeParameters(text)
         maxPositionEmbeddings = try optional(.maxPositionEmbeddings) ?? maxPositionEmbeddings
         slidingWindow = try optional(.slidingWindow)
         slidingWindowPattern = try optional(.slidingWindowPattern) ?? optional(.privateSlidingWindowPattern)
@@ -122,15 +182,56 @@ public struct HFConfig: Codable, Sendable, Equatable {
         hiddenActivation = try optional(.hiddenActivation) ?? optional(.hiddenAct) ?? hiddenActivation
         tieWordEmbeddings = try optional(.tieWordEmbeddings, in: scopes) ?? tieWordEmbeddings
         bosTokenId = try optional(.bosTokenId, in: scopes) ?? bosTokenId
-        padTokenId = try optional(.padTokenId, in: scopes) ?? padTokenId
+        padTokenId = try optional(.padTokenId, in: scopes)
         torchDtype = try optional(.torchDtype, in: scopes) ?? optional(.dtype, in: scopes)
-        for c in scopes where c.contains(.eosTokenId) {
+        attentionBias = try optional(.attentionBias) ?? attentionBias
+        attentionDropout = try optional(.attentionDropout) ?? attentionDropout
+        initializerRange = try optional(.initializerRange) ?? initializerRange
+        useCache = try optional(.useCache, in: scopes) ?? useCache
+        for c in scopes {
+            guard try c.contains(.eosTokenId) && !c.decodeNil(forKey: .eosTokenId) else { continue }
             if let single = try? c.decode(Int.self, forKey: .eosTokenId) {
                 eosTokenIds = [single]
+            } else if let list = try? c.decode([Int].self, forKey: .eosTokenId) {
+                eosTokenIds = list
             } else {
-                eosTokenIds = try c.decode([Int].self, forKey: .eosTokenId)
+                throw DecodingError.dataCorruptedError(
+                    forKey: .eosTokenId, in: c, debugDescription: "must be an integer or a list of integers")
             }
             break
+        }
+    }
+
+    /// transformers 5's `rope_parameters` (over 4's keys, read before) and 4's `rope_scaling`.
+    private mutating func decodeRopeParameters(_ text: KeyedDecodingContainer<CodingKeys>) throws {
+        func refuseScaling(_ c: KeyedDecodingContainer<RopeKeys>) throws {
+            let key: RopeKeys = c.contains(.ropeType) ? .ropeType : .type
+            if let type = try c.decodeIfPresent(String.self, forKey: key), type != "default" {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: c, debugDescription: "rope_type '\(type)' is not supported (only plain RoPE, 'default')")
+            }
+        }
+        if try text.contains(.ropeScaling) && !text.decodeNil(forKey: .ropeScaling) {
+            try refuseScaling(text.nestedContainer(keyedBy: RopeKeys.self, forKey: .ropeScaling))
+        }
+        guard try text.contains(.ropeParameters) && !text.decodeNil(forKey: .ropeParameters) else { return }
+        let rope = try text.nestedContainer(keyedBy: RopeKeys.self, forKey: .ropeParameters)
+        if rope.contains(.fullAttention) {
+            let full = try rope.nestedContainer(keyedBy: RopeKeys.self, forKey: .fullAttention)
+            try refuseScaling(full)
+            ropeTheta = try full.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? ropeTheta
+            if rope.contains(.slidingAttention) {
+                let sliding = try rope.nestedContainer(keyedBy: RopeKeys.self, forKey: .slidingAttention)
+                try refuseScaling(sliding)
+                ropeLocalBaseFreq = try sliding.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? ropeLocalBaseFreq
+            }
+        } else {
+            try refuseScaling(rope)
+            if let theta = try rope.decodeIfPresent(Double.self, forKey: .ropeTheta) {
+                ropeTheta = theta
+                // One base for every layer, unless Gemma 3 keeps its local one.
+                if !isGemma3 { ropeLocalBaseFreq = nil }
+            }
         }
     }
 
@@ -147,7 +248,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
         try c.encode(headDim, forKey: .headDim)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
-        try c.encode(ropeLocalBaseFreq, forKey: .ropeLocalBaseFreq)
+        try c.encodeIfPresent(ropeLocalBaseFreq, forKey: .ropeLocalBaseFreq)
         try c.encode(vocabSize, forKey: .vocabSize)
         try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
         try c.encodeIfPresent(slidingWindow, forKey: .slidingWindow)
@@ -164,22 +265,12 @@ public struct HFConfig: Codable, Sendable, Equatable {
         } else {
             try c.encode(eosTokenIds, forKey: .eosTokenId)
         }
-        try c.encode(padTokenId, forKey: .padTokenId)
+        try c.encodeIfPresent(padTokenId, forKey: .padTokenId)
         try c.encodeIfPresent(torchDtype, forKey: .torchDtype)
-    }
-
-    /// Whether layer `index` uses sliding-window attention: from `layer_types` when listed, else
-    /// Gemma 3's pattern (every `slidingWindowPattern`-th layer global), else Gemma 2's alternation
-    /// (even layers slide) when a window is set, else never (Gemma 1).
-    public func isSlidingLayer(_ index: Int) -> Bool {
-        if let types = layerTypes, types.indices.contains(index) {
-            return types[index] == "sliding_attention"
-        }
-        guard slidingWindow != nil else { return false }
-        if let pattern = slidingWindowPattern, pattern > 0 {
-            return (index + 1) % pattern != 0
-        }
-        return modelType.hasPrefix("gemma2") && index % 2 == 0
+        try c.encode(attentionBias, forKey: .attentionBias)
+        try c.encode(attentionDropout, forKey: .attentionDropout)
+        try c.encode(initializerRange, forKey: .initializerRange)
+        try c.encode(useCache, forKey: .useCache)
     }
 
     /// Reads and decodes `config.json`; errors name the file and the offending key.
@@ -190,13 +281,17 @@ public struct HFConfig: Codable, Sendable, Equatable {
         } catch {
             throw ModelFormatError.io(path: path, message: "cannot read: \(error.localizedDescription)")
         }
-        do {
-            let config = try JSONDecoder().decode(HFConfig.self, from: data)
-            try config.validate(path: path)
-            return config
-        } catch let error as DecodingError {
-            throw ModelFormatError.malformed(path: path, message: describe(error))
+        let config: HFConfig
+        do { config = try JSONDocument.decode(HFConfig.self, from: data) } catch {
+            throw ModelFormatError.malformed(path: path, message: error.message)
         }
+        try config.validate(path: path)
+        return config
+    }
+
+    /// The file's text: keys sorted and indented by two spaces, as transformers writes config.json.
+    public func jsonText() throws -> String {
+        JSONSerializer.prettyString(try JSONValue(encoding: self))
     }
 
     /// Refuses sizes no model can have, which would otherwise surface as crashes in the loader.
@@ -215,26 +310,6 @@ public struct HFConfig: Codable, Sendable, Equatable {
         }
         if let types = layerTypes, types.count != numHiddenLayers {
             throw ModelFormatError.malformed(path: path, message: "layer_types lists \(types.count) layers, num_hidden_layers is \(numHiddenLayers)")
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func key(_ path: [CodingKey]) -> String {
-            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case let .keyNotFound(k, context):
-            let parent = key(context.codingPath)
-            return "missing key '\(parent.isEmpty ? "" : parent + ".")\(k.stringValue)'"
-        case let .typeMismatch(type, context):
-            return "key '\(key(context.codingPath))' is not \(type == Int.self ? "an integer" : "of type \(type)")"
-        case let .valueNotFound(type, context):
-            return "key '\(key(context.codingPath))' is null, expected \(type)"
-        case let .dataCorrupted(context):
-            let underlying = (context.underlyingError as NSError?)?.localizedDescription ?? context.debugDescription
-            return context.codingPath.isEmpty ? "not valid JSON: \(underlying)" : "key '\(key(context.codingPath))': \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
         }
     }
 }

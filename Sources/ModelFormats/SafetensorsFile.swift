@@ -1,4 +1,4 @@
-import Foundation
+import JSON
 import TensorKit
 
 /// Where one tensor of a safetensors file lives.
@@ -25,7 +25,7 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public let path: String
     /// The `__metadata__` string map (e.g. `{"format": "pt"}`), empty when absent.
     public let metadata: [String: String]
-    /// Tensors ordered by data offset (the JSON object's own order is not preserved by the parser).
+    /// Tensors ordered by data offset.
     public let tensors: [SafetensorsTensorInfo]
     public var tensorsByName: [String: SafetensorsTensorInfo] { table.byName }
     /// Absolute offset of the data buffer: 8 + header length.
@@ -48,14 +48,13 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         guard headerLength >= 2 else {
             throw ModelFormatError.malformed(path: path, message: "header length \(headerLength) is too small for a JSON object")
         }
-        let headerBytes = Data(bytes: file.base + 8, count: headerLength)
-        let json: Any
+        let json: JSONValue
         do {
-            json = try JSONSerialization.jsonObject(with: headerBytes)
-        } catch {
-            throw ModelFormatError.malformed(path: path, message: "header is not valid JSON: \(error.localizedDescription)")
+            json = try JSONParser.parse(UnsafeBufferPointer(start: (file.base + 8).assumingMemoryBound(to: UInt8.self), count: headerLength))
+        } catch let error as JSONParseError {
+            throw ModelFormatError.malformed(path: path, message: "header is \(error.documentDescription)")
         }
-        guard let header = json as? [String: Any] else {
+        guard case let .object(header) = json else {
             throw ModelFormatError.malformed(path: path, message: "header is not a JSON object")
         }
         dataOffset = 8 + headerLength
@@ -63,11 +62,11 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
 
         var metadata = [String: String]()
         if let raw = header["__metadata__"] {
-            guard let map = raw as? [String: Any] else {
+            guard case let .object(map) = raw else {
                 throw ModelFormatError.malformed(path: path, message: "__metadata__ is not a JSON object")
             }
             for (key, value) in map {
-                guard let s = value as? String else {
+                guard let s = value.string else {
                     throw ModelFormatError.malformed(path: path, message: "__metadata__ key '\(key)' is not a string")
                 }
                 metadata[key] = s
@@ -107,20 +106,20 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         return RawTensor(type: type, shape: info.shape, data: try table.pointer(name), byteCount: info.byteCount)
     }
 
-    private static func tensorInfo(name: String, entry: Any, path: String, dataOffset: Int, bufferSize: Int) throws -> SafetensorsTensorInfo {
+    private static func tensorInfo(name: String, entry: JSONValue, path: String, dataOffset: Int, bufferSize: Int) throws -> SafetensorsTensorInfo {
         func bad(_ message: String) -> ModelFormatError {
             .malformed(path: path, message: "tensor '\(name)': \(message)")
         }
-        guard let fields = entry as? [String: Any] else { throw bad("entry is not a JSON object") }
-        guard let dtypeName = fields["dtype"] as? String else { throw bad("missing string field 'dtype'") }
+        guard case let .object(fields) = entry else { throw bad("entry is not a JSON object") }
+        guard let dtypeName = fields["dtype"]?.string else { throw bad("missing string field 'dtype'") }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
             throw ModelFormatError.unsupportedTensorType(path: path, tensor: name, type: "dtype \(dtypeName)")
         }
-        guard let rawShape = fields["shape"] as? [Any] else { throw bad("missing array field 'shape'") }
+        guard let rawShape = fields["shape"]?.array else { throw bad("missing array field 'shape'") }
         guard let shape = integers(rawShape), shape.allSatisfy({ $0 >= 0 }) else {
-            throw bad("shape \(rawShape) is not a list of non-negative integers")
+            throw bad("shape \(JSONValue.array(rawShape)) is not a list of non-negative integers")
         }
-        guard let rawOffsets = fields["data_offsets"] as? [Any], let offsets = integers(rawOffsets), offsets.count == 2 else {
+        guard let rawOffsets = fields["data_offsets"]?.array, let offsets = integers(rawOffsets), offsets.count == 2 else {
             throw bad("'data_offsets' is not a pair of integers")
         }
         let (begin, end) = (offsets[0], offsets[1])
@@ -139,16 +138,12 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         return SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, offset: dataOffset + begin, byteCount: bytes)
     }
 
-    /// JSON numbers that are integers; nil if any is not (1.5, 2.0, true, "3"). Foundation hands every
-    /// JSON number and bool out as an NSNumber that casts to Int, so the stored C type decides:
-    /// parsed integers are 'i'/'q' ('Q' above Int64.max), floats 'd', bools 'c'.
-    private static let integerTypeCodes: Set<String> = ["i", "q", "l", "s", "I", "L", "S"]
-
-    private static func integers(_ values: [Any]) -> [Int]? {
+    /// The values as Ints when each is an integer literal; nil if any is not (1.5, 2.0, true, "3").
+    private static func integers(_ values: [JSONValue]) -> [Int]? {
         var out = [Int]()
-        for v in values {
-            guard let n = v as? NSNumber, integerTypeCodes.contains(String(cString: n.objCType)) else { return nil }
-            out.append(n.intValue)
+        for value in values {
+            guard let number = value.number, number.isInteger, let n = number.int else { return nil }
+            out.append(n)
         }
         return out
     }

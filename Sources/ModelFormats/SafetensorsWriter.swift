@@ -1,3 +1,4 @@
+import JSON
 import TensorKit
 
 /// Builds a safetensors file (docs/safetensors.md, "Writing"; the layout of the reference
@@ -69,20 +70,22 @@ public struct SafetensorsWriter {
         return bytes
     }
 
-    /// The JSON header, padded with spaces to a multiple of 8 bytes.
+    /// The JSON header (compact, tensors in the order added), padded with spaces to a multiple of 8 bytes.
     func header() -> [UInt8] {
-        var parts = [String]()
+        var header = JSONObject()
         if !metadataKeys.isEmpty {
-            let pairs = metadataKeys.map { "\(JSONText.quoted($0)):\(JSONText.quoted(metadataValues[$0] ?? ""))" }
-            parts.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+            header["__metadata__"] = .object(JSONObject(metadataKeys.map { ($0, .string(metadataValues[$0] ?? "")) }))
         }
         var offset = 0
         for t in tensors {
-            let shape = t.shape.map(String.init).joined(separator: ",")
-            parts.append("\(JSONText.quoted(t.name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + t.byteCount)]}")
+            header[t.name] = [
+                "dtype": .string(t.dtype.rawValue), "shape": .array(t.shape.map(JSONValue.init)),
+                "data_offsets": [JSONValue(offset), JSONValue(offset + t.byteCount)],
+            ]
             offset += t.byteCount
         }
-        var bytes = Array("{\(parts.joined(separator: ","))}".utf8)
+        var bytes: [UInt8] = []
+        JSONSerializer.append(header, to: &bytes)
         while bytes.count % 8 != 0 { bytes.append(UInt8(ascii: " ")) }
         return bytes
     }

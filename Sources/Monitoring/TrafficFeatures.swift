@@ -74,8 +74,7 @@ public struct TrafficFeatures {
         guard let value = record[field] else { return nil }
         switch value {
         case .null: return nil
-        case let .int(i): return Double(i)
-        case let .double(d): return d
+        case let .number(n): return n.double
         default: throw RecordError("field '\(field)' must be a number, found \(value.kindName)")
         }
     }

@@ -86,7 +86,7 @@ public struct JudgedRecord: Sendable, Equatable {
         switch record[field] {
         case nil, .null?: return nil
         case let .string(text)?: return text
-        case let .int(number)?: return String(number)
+        case let .number(number)? where number.isInteger: return number.text
         case let value?: throw RecordError("field '\(field)' must be a string, found \(value.kindName)")
         }
     }

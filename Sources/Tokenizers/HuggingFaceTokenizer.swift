@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 // Follows Hugging Face tokenizers' `Tokenizer::encode` pipeline (added tokens, normalizer,
 // pre-tokenizer, model) and `Tokenizer::decode`, for the components Gemma's tokenizer.json uses.
@@ -46,10 +47,8 @@ public struct HuggingFaceTokenizer: TextTokenizer {
     public init(json data: Data, source: String = "tokenizer.json", bosToken: String = "<bos>",
                 eosToken: String = "<eos>", padToken: String? = "<pad>") throws {
         let root: JSONValue
-        do {
-            root = try JSONValue.parse(data)
-        } catch let error as JSONValue.SyntaxError {
-            throw TokenizerError.unreadable(path: source, message: "not valid JSON: \(error)")
+        do { root = try JSONDocument.parse(data) } catch {
+            throw TokenizerError.unreadable(path: source, message: error.message)
         }
         let json = JSONField(value: root, path: "")
         guard case .object = root else { throw TokenizerError.wrongType(field: "(root)", expected: "an object, found \(root.typeName)") }

@@ -1,3 +1,5 @@
+import JSON
+
 /// A JSON value together with its path in the document (`model.merges[3]`), so that every type
 /// check can say exactly which field of a tokenizer.json is wrong.
 struct JSONField {
@@ -9,7 +11,7 @@ struct JSONField {
     /// The member `key`, or nil if absent or null.
     func optional(_ key: String) throws -> JSONField? {
         guard case .object = value else { throw TokenizerError.wrongType(field: path, expected: "an object") }
-        guard let member = value[key], member != .null else { return nil }
+        guard let member = value[key], !member.isNull else { return nil }
         return JSONField(value: member, path: child(key))
     }
 
@@ -33,12 +35,12 @@ struct JSONField {
     }
 
     func int() throws -> Int {
-        guard case let .number(n) = value, n.rounded() == n, let i = Int(exactly: n) else { throw wrong("an integer") }
+        guard let i = value.int else { throw wrong("an integer") }
         return i
     }
 
     func double() throws -> Double {
-        guard case let .number(n) = value else { throw wrong("a number") }
+        guard let n = value.double else { throw wrong("a number") }
         return n
     }
 
@@ -49,7 +51,7 @@ struct JSONField {
 
     func members() throws -> [(key: String, field: JSONField)] {
         guard case let .object(members) = value else { throw wrong("an object") }
-        return members.map { ($0.key, JSONField(value: $0.value, path: child($0.key))) }
+        return members.map { (key: $0.key, field: JSONField(value: $0.value, path: child($0.key))) }
     }
 
     /// The component's `type` member (normalizers, decoders, models).
@@ -63,5 +65,16 @@ struct JSONField {
             throw TokenizerError.unsupportedComponent(field: pattern.path, type: "Regex")
         }
         throw TokenizerError.missingField(field: pattern.child("String"))
+    }
+}
+
+extension JSONValue {
+    /// The value's kind as the messages say it: "an array", "a number", "null".
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .array, .object: return "an \(kindName)"
+        default: return "a \(kindName)"
+        }
     }
 }

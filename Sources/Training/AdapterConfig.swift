@@ -1,5 +1,6 @@
 import Foundation
 import Gemma
+import Records
 
 /// PEFT's `adapter_config.json` for a LoRA adapter (docs/peft.md, "adapter_config.json"): the keys
 /// `PeftModel.from_pretrained` needs. Reading ignores unknown keys, as PEFT does, but refuses
@@ -140,8 +141,8 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
             throw TrainingError.adapter(path: path, message: "cannot read: \(error.localizedDescription)")
         }
         let config: AdapterConfig
-        do { config = try JSONDecoder().decode(AdapterConfig.self, from: data) } catch let error as DecodingError {
-            throw TrainingError.adapter(path: path, message: Self.describe(error))
+        do { config = try JSONDocument.decode(AdapterConfig.self, from: data) } catch {
+            throw TrainingError.adapter(path: path, message: error.message)
         }
         do { try config.validate() } catch let error as TrainingError {
             throw TrainingError.adapter(path: path, message: error.description)
@@ -157,24 +158,6 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
             try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw TrainingError.adapter(path: path, message: "cannot write: \(error.localizedDescription)")
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func key(_ path: [CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
-        switch error {
-        case let .keyNotFound(k, ctx):
-            return "missing key '\(key(ctx.codingPath + [k]))'"
-        case let .typeMismatch(type, ctx):
-            return "key '\(key(ctx.codingPath))': expected \(type)"
-        case let .valueNotFound(type, ctx):
-            return "key '\(key(ctx.codingPath))': expected \(type), found null"
-        case let .dataCorrupted(ctx):
-            return ctx.codingPath.isEmpty
-                ? "not valid JSON (\(ctx.debugDescription))"
-                : "key '\(key(ctx.codingPath))': \(ctx.debugDescription)"
-        @unknown default:
-            return "\(error)"
         }
     }
 }

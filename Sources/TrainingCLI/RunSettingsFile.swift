@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import Training
 
 /// A `--config` file: ORPOTrainingSettings' keys (snake_case, TRL's names) plus the run's own
@@ -26,12 +27,8 @@ struct RunSettingsFile: Decodable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw TrainingError.data(source: path, message: "cannot read: \(error.localizedDescription)")
         }
-        do { return try JSONDecoder().decode(RunSettingsFile.self, from: data) } catch let DecodingError.typeMismatch(_, context),
-            let DecodingError.valueNotFound(_, context), let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw TrainingError.data(source: path, message: "\(key.isEmpty ? "" : "key '\(key)': ")\(context.debugDescription)")
-        } catch {
-            throw TrainingError.data(source: path, message: "\(error)")
+        do { return try JSONDocument.decode(RunSettingsFile.self, from: data) } catch {
+            throw TrainingError.data(source: path, message: error.message)
         }
     }
 }

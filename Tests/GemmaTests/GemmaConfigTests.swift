@@ -55,4 +55,58 @@ import Testing
             #expect("\(error)".contains(expected), "\(error)")
         }
     }
+
+    static func fixtureConfig(_ arch: String) throws -> HFConfig {
+        let dir = try #require(Bundle.module.url(forResource: "Fixtures/tiny-\(arch)", withExtension: nil))
+        return try HFConfig.load(path: dir.path + "/config.json")
+    }
+
+    /// The fixtures' config.json files are transformers 5's (`rope_parameters`, `layer_types`).
+    @Test func fixtureConfigsFromTransformers5() throws {
+        let gemma = try GemmaConfig(huggingFace: Self.fixtureConfig("gemma"), source: "tiny-gemma")
+        #expect(gemma.architecture == .gemma && gemma.ropeBase == 10_000 && gemma.ropeLocalBase == 10_000)
+        #expect(gemma.slidingWindow == nil && gemma.slidingLayers == [false, false, false] && gemma.padID == 0)
+        let gemma2 = try GemmaConfig(huggingFace: Self.fixtureConfig("gemma2"), source: "tiny-gemma2")
+        #expect(gemma2.attentionSoftcap == 1 && gemma2.finalLogitSoftcap == 2 && gemma2.attentionScale == 0.25)
+        #expect(gemma2.slidingWindow == 4 && gemma2.slidingLayers == [true, false, true, false])
+        let gemma3 = try GemmaConfig(huggingFace: Self.fixtureConfig("gemma3"), source: "tiny-gemma3")
+        #expect(gemma3.ropeBase == 1_000_000 && gemma3.ropeLocalBase == 10_000)
+        #expect(gemma3.slidingLayers == [true, true, true, true, true, false] && gemma3.contextLength == 256)
+    }
+
+    /// What lora-merge writes reads back as the configuration it was written from, for each generation.
+    @Test(arguments: ["gemma", "gemma2", "gemma3"])
+    func writtenConfigReadsBack(arch: String) throws {
+        let config = try GemmaConfig(huggingFace: Self.fixtureConfig(arch), source: arch)
+        let written = HFConfig(config, tiedEmbeddings: true, torchDtype: "float32")
+        let text = try written.jsonText()
+        let reread = try GemmaConfig(huggingFace: JSONParser.parse(text).object!, source: arch)
+        #expect(reread == config, "\(text)")
+    }
+
+    @Test(arguments: [
+        (#"{"rope_parameters": {"rope_type": "default", "rope_theta": 50000}}"#, 50_000, 50_000),
+        (#"{"rope_theta": 20000, "rope_local_base_freq": 30000}"#, 20_000, 30_000),
+        (#"{"rope_theta": 20000, "rope_parameters": {"rope_theta": 40000}}"#, 40_000, 40_000),
+        (#"{"rope_parameters": {"full_attention": {"rope_theta": 1e6}, "sliding_attention": {"rope_theta": 5e3}}}"#, 1_000_000, 5_000),
+    ] as [(String, Float, Float)])
+    func ropeBasesFromEitherGeneration(keys: String, global: Float, local: Float) throws {
+        let json = keys.dropLast() + ", \"model_type\": \"gemma2\", " + base + "}"
+        let c = try hf(String(json))
+        #expect(c.ropeBase == global && c.ropeLocalBase == local)
+    }
+
+    @Test func scaledRopeIsRefusedWhereverItIsSet() throws {
+        for rope in [#""rope_scaling": {"rope_type": "linear", "factor": 8.0}"#,
+                     #""rope_scaling": {"type": "dynamic", "factor": 2.0}"#,
+                     #""rope_parameters": {"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1e6}}"#] {
+            do {
+                _ = try hf(#"{"model_type": "gemma3_text", "# + rope + ", " + base + "}")
+                Issue.record("accepted \(rope)")
+            } catch {
+                #expect("\(error)".contains("is not supported"), "\(error)")
+            }
+        }
+        #expect(try hf(#"{"model_type": "gemma", "rope_scaling": null, "# + base + "}").ropeBase == 10_000)
+    }
 }

@@ -120,4 +120,31 @@ import Testing
         #expect(try loadFailure("{\"model_type\": ").contains("not valid JSON"))
         #expect(throws: ModelFormatError.self) { try HFConfig.load(path: "/nonexistent/config.json") }
     }
+
+    /// transformers 5's form, as in the tiny fixtures: RoPE bases keyed by layer type.
+    @Test func decodesRopeParameters() throws {
+        let c = try decode("""
+        {"model_type": "gemma3_text", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 6,
+         "num_attention_heads": 4, "vocab_size": 128, "rope_theta": 5.0, "sliding_window": 4,
+         "rope_parameters": {"full_attention": {"rope_theta": 1000000.0, "rope_type": "default"},
+                             "sliding_attention": {"rope_theta": 10000.0, "rope_type": "default"}}}
+        """)
+        #expect(c.ropeTheta == 1_000_000 && c.localRopeTheta == 10_000)
+        #expect((0..<6).filter { !c.isSlidingLayer($0) } == [5])
+        let flat = try decode(#"{"model_type": "gemma", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "rope_parameters": {"rope_theta": 500.0}}"#)
+        #expect(flat.ropeTheta == 500 && flat.localRopeTheta == 500 && flat.padTokenId == nil)
+    }
+
+    /// What `jsonText` writes, `load` reads back unchanged; keys sorted and indented as transformers writes them.
+    @Test func writtenFileLoadsBackTheSameConfig() throws {
+        var c = try decode(Self.gemma3_270m)
+        c.eosTokenIds = [1, 106]
+        c.ropeLocalBaseFreq = 20_000
+        let text = try c.jsonText()
+        #expect(text.hasPrefix("{\n  \"architectures\": [\n    \"Gemma3ForCausalLM\"\n  ],\n  \"attention_bias\": false,\n"))
+        #expect(text.contains("\n  \"eos_token_id\": [\n    1,\n    106\n  ],\n") && text.hasSuffix("}\n"))
+        let dir = try TemporaryDirectory()
+        let loaded = try HFConfig.load(path: try dir.write("config.json", text: text))
+        #expect(loaded == c)
+    }
 }

@@ -15,7 +15,7 @@ func temporaryFile(_ text: String, suffix: String = ".jsonl") throws -> String {
         defer { try? FileManager.default.removeItem(atPath: path) }
         var seen: [(Int64, Int)] = []
         for item in JSONLReader(paths: [path]) {
-            guard case let .record(object, location) = item, case let .int(a)? = object["a"] else {
+            guard case let .record(object, location) = item, case let .number(n)? = object["a"], let a = n.int64 else {
                 Issue.record("unexpected \(item)")
                 continue
             }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Testing
 @testable import Tokenizers
 
@@ -22,7 +23,7 @@ import Testing
         let lines = try String(contentsOf: try fixture("tiny-\(style)-expected", "jsonl"), encoding: .utf8)
             .split(separator: "\n")
         let cases = try lines.map { line -> Case in
-            let record = JSONField(value: try JSONValue.parse(Array(line.utf8)), path: "")
+            let record = JSONField(value: try JSONParser.parse(bytes: Array(line.utf8)), path: "")
             return Case(text: try record.required("text").string(),
                         ids: try record.required("ids").array().map { try $0.int() },
                         idsWithoutSpecialParsing: try record.required("ids_no_special_parsing").array().map { try $0.int() },

@@ -1,5 +1,6 @@
 /// An ordered dictionary of JSON members: keys keep their insertion order, so unknown fields of a record
-/// pass through a tool unchanged and in place, and new fields are appended at the end.
+/// pass through a tool unchanged and in place, and new fields are appended at the end. Keys are told
+/// apart by their UTF-8 bytes (`JSONKey`), never by Swift's canonical equivalence.
 ///
 /// Records have a dozen or so fields, where a linear scan over contiguous keys beats hashing; a hash
 /// index is built only once an object grows past `indexThreshold` members, which keeps lookups O(1) on
@@ -7,7 +8,7 @@
 public struct JSONObject: Hashable, Sendable {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
-    private var index: [String: Int]? = nil
+    private var index: [JSONKey: Int]? = nil
 
     static let indexThreshold = 16
 
@@ -25,8 +26,8 @@ public struct JSONObject: Hashable, Sendable {
 
     /// The position of `key`, or nil.
     public func position(of key: String) -> Int? {
-        if let index { return index[key] }
-        return keys.firstIndex(of: key)
+        if let index { return index[JSONKey(string: key)] }
+        return keys.firstIndex { utf8Equal($0, key) }
     }
 
     public func contains(_ key: String) -> Bool { position(of: key) != nil }
@@ -68,7 +69,7 @@ public struct JSONObject: Hashable, Sendable {
         keys.append(key)
         values.append(value)
         if index != nil {
-            index![key] = keys.count - 1
+            index![JSONKey(string: key)] = keys.count - 1
         } else if keys.count > Self.indexThreshold {
             rebuildIndex()
         }
@@ -80,8 +81,8 @@ public struct JSONObject: Hashable, Sendable {
     }
 
     private mutating func rebuildIndex() {
-        var map = [String: Int](minimumCapacity: keys.count)
-        for (i, key) in keys.enumerated() { map[key] = i }
+        var map = [JSONKey: Int](minimumCapacity: keys.count)
+        for (i, key) in keys.enumerated() { map[JSONKey(string: key)] = i }
         index = map
     }
 
@@ -98,7 +99,7 @@ public struct JSONObject: Hashable, Sendable {
     // Equality and hashing look at members in order: two objects with the same members in a
     // different order are different records as far as a byte-preserving filter is concerned.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.keys == rhs.keys && lhs.values == rhs.values
+        lhs.keys.count == rhs.keys.count && zip(lhs.keys, rhs.keys).allSatisfy(utf8Equal) && lhs.values == rhs.values
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -1,13 +1,12 @@
-/// Writes compact JSON (no spaces), one value at a time, into a byte buffer.
+/// Writes compact JSON (no spaces), one value at a time, into a byte buffer; or, for files people
+/// read (config.json), indented as Python's `json.dumps(indent=2)` writes them.
 ///
 /// - Strings: `"` and `\` are escaped, control characters below U+0020 become `\n`, `\t`, ... or
 ///   `\u00XX`; everything else, including non-ASCII text, is written as UTF-8 unchanged.
-/// - Integers are written as integers; doubles in the shortest form that reads back to the same
-///   double (Swift's `description`, e.g. `0.1`, `1e-07`), and a double with an integral value keeps
-///   its `.0` (`1.0`), so a value that came in as a double goes out as one.
-/// - Non-finite doubles (NaN, ±infinity) have no JSON spelling; they are written as `null`. Tools
-///   report missing statistics as `null` on purpose, so a stray NaN shows up as "no value" rather than
-///   as a line every downstream JSON parser rejects.
+/// - Numbers are written as their `JSONNumber.text`: a parsed number as it was read (`-0`, `1.50`),
+///   one made from a double in the shortest form that reads back to the same double (`0.1`, `1e-07`,
+///   `1.0`: a double with an integral value keeps its `.0`, so it goes out as a double).
+/// - Non-finite doubles have no JSON spelling: `JSONValue.double` makes them `null`.
 public enum JSONSerializer {
     public static func string(_ value: JSONValue) -> String {
         var bytes: [UInt8] = []
@@ -22,10 +21,8 @@ public enum JSONSerializer {
             appendASCII("null", to: &out)
         case let .bool(b):
             appendASCII(b ? "true" : "false", to: &out)
-        case let .int(i):
-            appendASCII(String(i), to: &out)
-        case let .double(d):
-            appendDouble(d, to: &out)
+        case let .number(n):
+            appendASCII(n.text, to: &out)
         case let .string(s):
             appendString(s, to: &out)
         case let .array(elements):
@@ -52,12 +49,45 @@ public enum JSONSerializer {
         out.append(0x7D)
     }
 
-    static func appendDouble(_ d: Double, to out: inout [UInt8]) {
-        guard d.isFinite else {
-            appendASCII("null", to: &out)
-            return
+    /// The value indented by `indent` spaces a level, `"key": value` and one member or element a
+    /// line, empty objects and arrays as `{}` and `[]`, and a final newline (transformers' layout of
+    /// config.json).
+    public static func prettyString(_ value: JSONValue, indent: Int = 2) -> String {
+        var bytes: [UInt8] = []
+        appendPretty(value, indent: indent, level: 0, to: &bytes)
+        bytes.append(0x0A)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func appendPretty(_ value: JSONValue, indent: Int, level: Int, to out: inout [UInt8]) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(0x20, count: indent * level))
         }
-        appendASCII(d.description, to: &out)
+        switch value {
+        case let .array(elements) where !elements.isEmpty:
+            out.append(0x5B)
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                newline(level + 1)
+                appendPretty(element, indent: indent, level: level + 1, to: &out)
+            }
+            newline(level)
+            out.append(0x5D)
+        case let .object(object) where !object.isEmpty:
+            out.append(0x7B)
+            for (i, (key, member)) in zip(object.keys, object.values).enumerated() {
+                if i > 0 { out.append(0x2C) }
+                newline(level + 1)
+                appendString(key, to: &out)
+                out.append(contentsOf: [0x3A, 0x20])
+                appendPretty(member, indent: indent, level: level + 1, to: &out)
+            }
+            newline(level)
+            out.append(0x7D)
+        default:
+            append(value, to: &out)
+        }
     }
 
     private static func appendASCII(_ text: String, to out: inout [UInt8]) {

@@ -1,15 +1,50 @@
-/// A JSON value as the filters see it. Integer literals that fit in 64 bits stay integers, so that an
-/// id or a token count passes through a tool byte for byte; everything else numeric is a `Double`.
-/// Objects are `JSONObject`s, which keep their keys in input order: tools enrich records, and a record
-/// whose fields moved around would be hard to diff against its input.
+/// A JSON value as the filters see it. Numbers keep the text they were written as (`JSONNumber`), and
+/// objects are `JSONObject`s, which keep their keys in input order, so that a record passes through a
+/// tool byte for byte: tools enrich records, and a record whose fields moved or whose numbers were
+/// respelled would be hard to diff against its input.
+///
+/// Strings and keys compare byte for byte, not by Swift's canonical equivalence: "é" (U+00E9) and
+/// "e\u{301}" are different JSON strings, and a tokenizer.json vocabulary holds both as separate pieces.
 public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
-    case int(Int64)
-    case double(Double)
+    case number(JSONNumber)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
+
+    /// An integer number.
+    public static func int(_ value: Int64) -> JSONValue { .number(JSONNumber(value)) }
+
+    /// A number in the shortest form that reads back as the same double (`0.1`, `1e-07`, `1.0`).
+    /// NaN and ±infinity have no JSON spelling and become `null`: tools report missing statistics as
+    /// null on purpose, so a stray NaN shows up as "no value" rather than as a line every downstream
+    /// JSON parser rejects.
+    public static func double(_ value: Double) -> JSONValue { JSONNumber(value).map(JSONValue.number) ?? .null }
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.number(x), .number(y)): return x == y
+        case let (.string(x), .string(y)): return utf8Equal(x, y)
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)): return x == y
+        default: return false
+        }
+    }
+
+    /// Byte-equal strings are canonically equal, so String's own hash agrees with this equality.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case let .bool(b): hasher.combine(1); hasher.combine(b)
+        case let .number(n): hasher.combine(2); hasher.combine(n)
+        case let .string(s): hasher.combine(3); hasher.combine(s)
+        case let .array(a): hasher.combine(4); hasher.combine(a)
+        case let .object(o): hasher.combine(5); hasher.combine(o)
+        }
+    }
 }
 
 // MARK: - Accessors
@@ -23,20 +58,20 @@ extension JSONValue {
 
     /// The number as a `Double`, for integers and doubles alike (metrics are read this way).
     public var double: Double? {
-        switch self {
-        case let .int(i): return Double(i)
-        case let .double(d): return d
-        default: return nil
-        }
+        if case let .number(n) = self { return n.double }
+        return nil
     }
 
-    /// The integer, if this is an integer or a double with an exact integer value (`3.0`).
+    /// The integer, if this is a number with an exact integer value (`3`, `3.0`).
     public var int: Int? {
-        switch self {
-        case let .int(i): return Int(exactly: i)
-        case let .double(d): return Int(exactly: d)
-        default: return nil
-        }
+        if case let .number(n) = self { return n.int }
+        return nil
+    }
+
+    /// The number, if this is a number.
+    public var number: JSONNumber? {
+        if case let .number(n) = self { return n }
+        return nil
     }
 
     /// The boolean, if this is a boolean.
@@ -90,7 +125,7 @@ extension JSONValue {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"
-        case .int, .double: return "number"
+        case .number: return "number"
         case .string: return "string"
         case .array: return "array"
         case .object: return "object"

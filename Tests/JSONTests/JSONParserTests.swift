@@ -1,5 +1,5 @@
 import Testing
-import Records
+import JSON
 
 @Suite struct JSONParserTests {
     @Test func parsesAllKindsOfValues() throws {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Records
+import JSON
 
 @Suite struct JSONSerializerTests {
     @Test func roundTripsPreservingKeyOrder() throws {
@@ -19,6 +19,26 @@ import Records
         }
         #expect(JSONSerializer.string(.double(1.0)) == "1.0")
         #expect(JSONSerializer.string(.double(0.1)) == "0.1")
+    }
+
+    @Test func prettyFormIsPythonsIndentTwo() throws {
+        let value = try JSONParser.parse(#"{"a":[1,{"b":null}],"c":{},"d":[],"e":"x\u00e9","f":1.50}"#)
+        #expect(JSONSerializer.prettyString(value) == """
+        {
+          "a": [
+            1,
+            {
+              "b": null
+            }
+          ],
+          "c": {},
+          "d": [],
+          "e": "xé",
+          "f": 1.50
+        }
+
+        """)
+        #expect(try JSONParser.parse(JSONSerializer.prettyString(value)) == value)
     }
 
     @Test func nonFiniteDoublesBecomeNull() {

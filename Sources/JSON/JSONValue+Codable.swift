@@ -1,9 +1,11 @@
 import Foundation
 
-/// Bridges between `JSONValue` and `Codable` types, for configuration structs (rules, settings) that
-/// are easier to declare as `Codable` than to pick apart by hand. It goes through Foundation's
-/// JSONEncoder/JSONDecoder and this package's own parser and serializer; records themselves never
-/// take this path, because JSONSerialization loses key order and is several times slower.
+/// Bridges between `JSONValue` and `Codable` types, for configuration structs (rules, settings,
+/// config.json) that are easier to declare as `Codable` than to pick apart by hand. The text is always
+/// parsed by `JSONParser` (so syntax errors and duplicate keys are handled once, the same way) and
+/// only then handed to Foundation's JSONDecoder as the serializer writes it; encoding runs
+/// JSONEncoder and parses its output. Records themselves never take this path, because Foundation's
+/// JSON loses key order, merges canonically equivalent keys and is several times slower.
 extension JSONValue {
     /// The JSON form of an `Encodable` value.
     public init<T: Encodable>(encoding value: T) throws {
@@ -58,8 +60,8 @@ extension JSONValue: Codable {
         switch self {
         case .null: try container.encodeNil()
         case let .bool(b): try container.encode(b)
-        case let .int(i): try container.encode(i)
-        case let .double(d): try container.encode(d)
+        case let .number(n):
+            if n.isInteger, let i = n.int64 { try container.encode(i) } else { try container.encode(n.double) }
         case let .string(s): try container.encode(s)
         case let .array(a): try container.encode(a)
         case let .object(o):

@@ -11,6 +11,9 @@ import Darwin
 /// the last value in the first key's position (RFC 8259 leaves this open; this is what jq does).
 /// Nesting deeper than `maxDepth` is an error rather than a stack overflow.
 ///
+/// Numbers keep their text (`JSONNumber`) beside their value. A number beyond the range of a double
+/// (`1e400`) is refused, as before; one below it (`1e-400`) keeps its text and reads as 0.0.
+///
 /// Speed matters because score-window reads millions of lines: bytes are parsed in place (no copy of
 /// the line), strings without escapes are validated and made in one step, and numbers take Clinger's
 /// exact fast path (mantissa below 2^53, power of ten up to 22) before falling back to `strtod`.
@@ -20,7 +23,7 @@ public struct JSONParser {
     /// Parses one JSON text; surrounding whitespace is allowed, anything else after the value is not.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
-            throw JSONParseError(column: 1, reason: "empty input")
+            throw JSONParseError(line: 1, column: 1, reason: "empty input")
         }
         var cursor = Cursor(base: base, end: bytes.count, maxDepth: maxDepth)
         cursor.skipWhitespace()
@@ -63,8 +66,16 @@ struct Cursor {
         self.maxDepth = maxDepth
     }
 
+    /// The error at `position` (default: the current byte), with its line and the byte column in
+    /// that line; counting lines only here keeps the newline test out of the parsing loop.
     func error(_ reason: String, at position: Int? = nil) -> JSONParseError {
-        JSONParseError(column: (position ?? pos) + 1, reason: reason)
+        let offset = min(position ?? pos, end)
+        var line = 1, lineStart = 0
+        for i in 0..<offset where base[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return JSONParseError(line: line, column: offset - lineStart + 1, reason: reason)
     }
 
     func describeCurrent() -> String {
@@ -346,13 +357,14 @@ struct Cursor {
             }
             if expNegative { exponent = -exponent }
         }
+        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
         if isInteger && !truncated {
             if negative {
                 if mantissa <= UInt64(Int64.max) + 1 {
-                    return .int(mantissa == UInt64(Int64.max) + 1 ? Int64.min : -Int64(mantissa))
+                    return .number(JSONNumber(text: text, integer: mantissa == UInt64(Int64.max) + 1 ? Int64.min : -Int64(mantissa)))
                 }
             } else if mantissa <= UInt64(Int64.max) {
-                return .int(Int64(mantissa))
+                return .number(JSONNumber(text: text, integer: Int64(mantissa)))
             }
         }
         // Clinger's fast path: both the mantissa and the power of ten are exact doubles.
@@ -360,65 +372,13 @@ struct Cursor {
         if !truncated && mantissa <= (1 << 53) && power >= -22 && power <= 22 {
             var value = Double(mantissa)
             value = power < 0 ? value / exactPowersOfTen[-power] : value * exactPowersOfTen[power]
-            return .double(negative ? -value : value)
+            return .number(JSONNumber(text: text, nearest: negative ? -value : value))
         }
-        let value = try slowDouble(from: start)
-        return .double(value)
-    }
-
-    private func slowDouble(from start: Int) throws -> Double {
-        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
         guard let value = Double(text) else { throw error("invalid number", at: start) }
         guard value.isFinite else { throw error("number \(text) is out of the range of a double", at: start) }
-        return value
+        return .number(JSONNumber(text: text, nearest: value))
     }
 
     @inline(__always)
     private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-}
-
-/// Strict UTF-8 validation (Unicode Table 3-7): no overlong forms, no surrogates, nothing above
-/// U+10FFFF, no truncated sequences. ASCII, the common case, is checked eight bytes at a time.
-public enum UTF8Validator {
-    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { isValidUTF8(bytes) }
-}
-
-@inline(__always)
-func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let base = bytes.baseAddress else { return true }
-    let count = bytes.count
-    var i = 0
-    while i + 8 <= count {
-        let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-        if word & 0x8080_8080_8080_8080 != 0 { break }
-        i += 8
-    }
-    while i < count {
-        let b0 = base[i]
-        if b0 < 0x80 {
-            i += 1
-            continue
-        }
-        func continuation(_ k: Int) -> Bool { i + k < count && base[i + k] & 0xC0 == 0x80 }
-        switch b0 {
-        case 0xC2...0xDF:
-            guard continuation(1) else { return false }
-            i += 2
-        case 0xE0...0xEF:
-            guard continuation(1), continuation(2) else { return false }
-            let b1 = base[i + 1]
-            if b0 == 0xE0 && b1 < 0xA0 { return false }  // overlong
-            if b0 == 0xED && b1 > 0x9F { return false }  // surrogates
-            i += 3
-        case 0xF0...0xF4:
-            guard continuation(1), continuation(2), continuation(3) else { return false }
-            let b1 = base[i + 1]
-            if b0 == 0xF0 && b1 < 0x90 { return false }  // overlong
-            if b0 == 0xF4 && b1 > 0x8F { return false }  // above U+10FFFF
-            i += 4
-        default:
-            return false
-        }
-    }
-    return true
 }
