@@ -1,6 +1,7 @@
 import Foundation
 import Records
 import Testing
+import TestSupport
 @testable import PairBuilding
 
 /// No evaluation prompt may reach a training file: checked on the committed banking data, with the
