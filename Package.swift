@@ -75,12 +75,16 @@ let package = Package(
         .executableTarget(name: "drift-alert", dependencies: ["Monitoring", "Records"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "TestSupport", "HTTPClient", "Hashing"],
                     resources: [.copy("Fixtures")]),
+        // A deployment's policy as data (topics, the refusal and the wordings that count as one, the
+        // gate's bounds) with the one refusal detector.
+        .target(name: "Policy", dependencies: ["Records"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Records", "TestSupport"]),
         // orpo-pairs: judged traffic in, ORPO preference pairs out (TRL's prompt/chosen/rejected form).
         .target(name: "PairBuilding", dependencies: [
-            "Records", "HTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Records", "HTTPClient", "Policy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding"]),
-        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "TestSupport"]),
+        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
         // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it,
         // PEFT adapter files, and applying an adapter to a loaded model.
         .target(name: "Training", dependencies: [

@@ -1,3 +1,4 @@
+import Policy
 import Records
 
 /// Turns judged traffic records into preference pairs one at a time, then mixes in a base dataset and

@@ -1,4 +1,5 @@
 import Foundation
+import Policy
 import Records
 import Testing
 import TestSupport
