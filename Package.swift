@@ -76,9 +76,11 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "TestSupport", "HTTPClient", "Hashing"],
                     resources: [.copy("Fixtures")]),
         // A deployment's policy as data (topics, the refusal and the wordings that count as one, the
-        // gate's bounds) with the one refusal detector.
+        // gate's bounds) with the one refusal detector; the evaluation over it (the per-answer rule,
+        // figures, the promotion gate).
         .target(name: "Policy", dependencies: ["Records"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Records", "TestSupport"]),
+        .target(name: "Evaluation", dependencies: ["Policy", "Records"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Evaluation", "Records", "TestSupport"]),
         // orpo-pairs: judged traffic in, ORPO preference pairs out (TRL's prompt/chosen/rejected form).
         .target(name: "PairBuilding", dependencies: [
             "Records", "HTTPClient", "Policy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
