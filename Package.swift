@@ -77,9 +77,12 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // A deployment's policy as data (topics, the refusal and the wordings that count as one, the
         // gate's bounds) with the one refusal detector; the evaluation over it (the per-answer rule,
-        // figures, the promotion gate).
+        // figures, the promotion gate) and loop-eval, its command-line front for the loop's scripts.
         .target(name: "Policy", dependencies: ["Records"]),
         .target(name: "Evaluation", dependencies: ["Policy", "Records"]),
+        .executableTarget(name: "loop-eval", dependencies: [
+            "Evaluation", "Policy", "Records", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Evaluation", "Records", "TestSupport"]),
         // orpo-pairs: judged traffic in, ORPO preference pairs out (TRL's prompt/chosen/rejected form).
         .target(name: "PairBuilding", dependencies: [
