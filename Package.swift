@@ -125,7 +125,7 @@ let package = Package(
         ]),
         .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),
         // The whole loop (scripts/loop --quick) on the real default model, with this build's tools.
-        .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference"]),
+        .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference", "Policy", "Evaluation"]),
         .testTarget(name: "MergingTests", dependencies: [
             "Merging", "Training", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
