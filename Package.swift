@@ -79,12 +79,23 @@ let package = Package(
         .executableTarget(name: "drift-alert", dependencies: ["Monitoring", "Records"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "TestSupport", "HTTPClient", "Hashing"],
                     resources: [.copy("Fixtures")]),
+        // A deployment's policy as data (topics, the refusal and the wordings that count as one, the
+        // gate's bounds) with the one refusal detector; the evaluation over it (the per-answer rule,
+        // figures, the promotion gate) and loop-eval, its command-line front for the loop's scripts.
+        .target(name: "Policy", dependencies: ["Records"]),
+        .target(name: "Evaluation", dependencies: ["Policy", "Records"]),
+        .executableTarget(name: "loop-eval", dependencies: [
+            "Evaluation", "Policy", "Records", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Evaluation", "Records", "TestSupport"]),
         // orpo-pairs: judged traffic in, ORPO preference pairs out (TRL's prompt/chosen/rejected form).
         .target(name: "PairBuilding", dependencies: [
-            "Records", "HTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Records", "HTTPClient", "Policy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding", "Records"]),
         .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "TestSupport"]),
+        .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding"]),
+        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
         // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it,
         // PEFT adapter files, and applying an adapter to a loaded model.
         .target(name: "Training", dependencies: [
@@ -120,7 +131,7 @@ let package = Package(
         ]),
         .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),
         // The whole loop (scripts/loop --quick) on the real default model, with this build's tools.
-        .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference"]),
+        .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference", "Policy", "Evaluation"]),
         .testTarget(name: "MergingTests", dependencies: [
             "Merging", "Training", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,5 @@
+import Policy
+
 /// The answer a pair teaches, with where it came from.
 public struct ChosenAnswer: Sendable, Equatable {
     public var text: String
@@ -15,7 +17,7 @@ public struct ChosenAnswer: Sendable, Equatable {
 /// Why no `chosen` answer could be had for a record. Each is reported with the record's location and
 /// counted under its own reason; nothing is invented in its place.
 public enum ChosenAnswerError: Error, Equatable, CustomStringConvertible {
-    /// A banking question with no reference answer, exact or normalised.
+    /// An in-scope (banking) question with no reference answer, exact or normalised.
     case noReference
     /// Neither the record nor the verdict says whether the question is about banking.
     case unknownTopic
@@ -25,7 +27,7 @@ public enum ChosenAnswerError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noReference:
-            return "no reference answer for this banking question (exact or normalised; see --reference)"
+            return "no reference answer for this in-scope question (exact or normalised; see --reference)"
         case .unknownTopic:
             return "topic unknown: the record has no topic field and the verdict no 'topic' (set --topic-field or a teacher)"
         case let .teacher(message):
@@ -41,22 +43,25 @@ public protocol ChosenAnswerSource {
     func chosenAnswer(for record: JudgedRecord) throws -> ChosenAnswer
 }
 
-/// The offline policy: refuse off-topic questions with the refusal text, answer banking questions
-/// with their reference answer.
+/// The offline policy: refuse out-of-scope (off-topic) questions with the refusal text, answer
+/// in-scope (banking) questions with their reference answer.
 public struct PolicyAnswers: ChosenAnswerSource {
     public var refusal: String
+    public var topics: PolicyTopics
     public var references: ReferenceAnswers
 
-    public init(refusal: String = PairBuildingSettings.defaultRefusal, references: ReferenceAnswers) {
+    public init(refusal: String = PairBuildingSettings.defaultRefusal, topics: PolicyTopics = DomainPolicy.banking.topics,
+                references: ReferenceAnswers) {
         self.refusal = refusal
+        self.topics = topics
         self.references = references
     }
 
     public func chosenAnswer(for record: JudgedRecord) throws -> ChosenAnswer {
-        switch record.topic {
-        case .offTopic?:
+        switch record.topic.flatMap(topics.scope(of:)) {
+        case .outOfScope?:
             return ChosenAnswer(text: refusal, origin: .refusalPolicy)
-        case .banking?:
+        case .inScope?:
             guard let found = references.answer(to: record.question) else { throw ChosenAnswerError.noReference }
             return ChosenAnswer(text: found.answer, origin: .reference)
         case nil:

@@ -1,3 +1,4 @@
+import Policy
 import Records
 
 /// The parts of one judged traffic record that pair building needs, read and checked once.
@@ -14,12 +15,13 @@ public struct JudgedRecord: Sendable, Equatable {
     public var score: Double?
     /// The verdict's `pass`, when present.
     public var passed: Bool?
-    /// From the record's topic field, else the verdict's `topic`; nil when neither says.
-    public var topic: Topic?
+    /// From the record's topic field, else the verdict's `topic`; nil when neither says. Always one
+    /// of the settings' topics.
+    public var topic: String?
 
     public init(
         id: String, question: String, answer: String, status: String = JudgedRecord.okStatus,
-        score: Double?, passed: Bool? = nil, topic: Topic? = nil
+        score: Double?, passed: Bool? = nil, topic: String? = nil
     ) {
         self.id = id
         self.question = question
@@ -67,9 +69,9 @@ public struct JudgedRecord: Sendable, Equatable {
             throw RecordError("field '\(settings.metric).pass' must be a boolean, found \(value.kindName)")
         }
         if let value = record.value(atPath: settings.topicField) {
-            topic = try Self.topic(value, field: settings.topicField)
+            topic = try Self.topic(value, field: settings.topicField, topics: settings.topics)
         } else {
-            topic = try Self.topic(verdict["topic"], field: "\(settings.metric).topic")
+            topic = try Self.topic(verdict["topic"], field: "\(settings.metric).topic", topics: settings.topics)
         }
     }
 
@@ -91,15 +93,14 @@ public struct JudgedRecord: Sendable, Equatable {
         }
     }
 
-    private static func topic(_ value: JSONValue?, field: String) throws -> Topic? {
+    private static func topic(_ value: JSONValue?, field: String, topics: PolicyTopics) throws -> String? {
         switch value {
         case nil, .null?: return nil
         case let .string(text)?:
-            guard let topic = Topic(rawValue: text) else {
-                let known = Topic.allCases.map { "'\($0.rawValue)'" }.joined(separator: " or ")
-                throw RecordError("field '\(field)' is '\(text)', expected \(known)")
+            guard topics.scope(of: text) != nil else {
+                throw RecordError("field '\(field)' is '\(text)', expected \(topics.expected)")
             }
-            return topic
+            return text
         case let value?:
             throw RecordError("field '\(field)' must be a string, found \(value.kindName)")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HTTPClient
+import Policy
 import Records
 
 #if canImport(Glibc)
@@ -16,8 +17,9 @@ public struct OrpoPairsCommand: ParsableCommand {
         abstract: "Turn judged traffic into ORPO preference pairs (prompt, chosen, rejected) with provenance.",
         discussion: """
         Records the judge failed become pairs: the model's own answer is "rejected"; "chosen" is the \
-        refusal text for off-topic questions and the reference answer for banking questions, or a \
-        teacher model's answer with --teacher-url. Prompts are deduplicated after normalisation, \
+        policy's refusal text for out-of-scope (off-topic) questions and the reference answer for \
+        in-scope (banking) questions, or a teacher model's answer with --teacher-url. The policy \
+        (--policy) is the bank's unless a file is given. Prompts are deduplicated after normalisation, \
         prompts of the --eval files are refused, a --base dataset can be mixed in, and the output is \
         shuffled with --seed. A summary of what became of every record goes to stderr. Exit status: 0 \
         all went well, 1 some records could not become pairs (malformed, no reference, unknown topic, \
@@ -33,8 +35,11 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(help: "Output form: text (strings) or messages (chat messages).")
     public var format: PairFormat = .text
 
-    @Option(help: "The judge metric whose verdict object selects records (a dotted path reaches a nested one).")
-    public var metric = "restrict_to_banking"
+    @Option(help: ArgumentHelp("The deployment's policy: the metric, the topics in and out of scope, the refusal text (default: the bank's, as examples/banking/policy.json).", valueName: "file"))
+    public var policy: String?
+
+    @Option(help: ArgumentHelp("The judge metric whose verdict object selects records (default: the policy's; a dotted path reaches a nested one).", valueName: "name"))
+    public var metric: String?
 
     @Option(help: ArgumentHelp("Select records whose score is below this (default: the records the judge failed, pass false).", valueName: "score"))
     public var threshold: Double?
@@ -48,11 +53,11 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(name: .customLong("id-field"), help: "The field kept as source_id (file:line when absent).")
     public var idField = "id"
 
-    @Option(name: .customLong("topic-field"), help: "The record field holding banking or off_topic; else the verdict's topic.")
+    @Option(name: .customLong("topic-field"), help: "The record field holding one of the policy's topics (banking or off_topic); else the verdict's topic.")
     public var topicField = "topic"
 
-    @Option(help: "The refusal text taught for off-topic questions.")
-    public var refusal = PairBuildingSettings.defaultRefusal
+    @Option(help: ArgumentHelp("The refusal text taught for out-of-scope questions (default: the policy's).", valueName: "text"))
+    public var refusal: String?
 
     @Option(help: ArgumentHelp("Reference answers (prompt, chosen rows) for banking questions (repeatable).", valueName: "file"))
     public var reference: [String] = []
@@ -104,7 +109,7 @@ public struct OrpoPairsCommand: ParsableCommand {
         if teacherAttempts < 1 { throw ValidationError("--teacher-attempts must be >= 1") }
         if teacherMaxTokens < 1 { throw ValidationError("--teacher-max-tokens must be >= 1") }
         if !(teacherTimeout > 0) { throw ValidationError("--teacher-timeout must be > 0") }
-        if refusal.isEmpty { throw ValidationError("--refusal must not be empty") }
+        if refusal?.isEmpty == true { throw ValidationError("--refusal must not be empty") }
     }
 
     public func run() throws {
@@ -113,16 +118,24 @@ public struct OrpoPairsCommand: ParsableCommand {
         if status != ExitStatus.success { throw ExitCode(status) }
     }
 
-    /// The settings the flags describe.
-    public var settings: PairBuildingSettings {
-        var settings = PairBuildingSettings()
-        settings.metric = metric
+    /// The `--policy` file's policy, or the bank's.
+    ///
+    /// - Throws: `PolicyError` naming the file and field.
+    public func loadPolicy() throws -> DomainPolicy {
+        guard let policy else { return DomainPolicy.banking }
+        return try DomainPolicy.load(path: policy)
+    }
+
+    /// The settings the flags describe over `policy`'s: a flag given overrides the policy.
+    public func settings(policy: DomainPolicy) -> PairBuildingSettings {
+        var settings = PairBuildingSettings(policy: policy)
+        if let metric { settings.metric = metric }
         settings.threshold = threshold
         settings.questionField = questionField
         settings.answerField = answerField
         settings.idField = idField
         settings.topicField = topicField
-        settings.refusal = refusal
+        if let refusal { settings.refusal = refusal }
         return settings
     }
 
@@ -130,8 +143,10 @@ public struct OrpoPairsCommand: ParsableCommand {
     /// pass one whose retry waits are skipped).
     public func execute(diagnostics: Diagnostics, apiKey: String?, client: HTTPClient = HTTPClient()) -> Int32 {
         do {
+            let pairSettings = settings(policy: try loadPolicy())
             let builder = PairBuilder(
-                settings: settings, chosenSource: try chosenSource(diagnostics: diagnostics, apiKey: apiKey, client: client),
+                settings: pairSettings,
+                chosenSource: try chosenSource(settings: pairSettings, diagnostics: diagnostics, apiKey: apiKey, client: client),
                 evaluationPrompts: PairBuilder.normalizedPrompts(of: try PreferenceFile.read(
                     paths: evaluation, requiring: .init(chosen: false, rejected: false, questionFallback: true))))
             let baseRows = try PreferenceFile.read(paths: base, requiring: .init(chosen: true, rejected: true))
@@ -155,21 +170,21 @@ public struct OrpoPairsCommand: ParsableCommand {
         }
     }
 
-    private func chosenSource(diagnostics: Diagnostics, apiKey: String?, client: HTTPClient) throws -> ChosenAnswerSource {
+    private func chosenSource(settings: PairBuildingSettings, diagnostics: Diagnostics, apiKey: String?, client: HTTPClient) throws -> ChosenAnswerSource {
         if let teacherURL, let teacherModel {
             if !reference.isEmpty {
                 diagnostics.warning("--reference is not used: with --teacher-url the teacher answers every selected record")
             }
             let retry = RetryPolicy(maxAttempts: teacherAttempts)
             return TeacherModel(
-                baseURL: teacherURL, model: teacherModel, apiKey: apiKey, refusal: refusal, retry: retry,
+                baseURL: teacherURL, model: teacherModel, apiKey: apiKey, refusal: settings.refusal, retry: retry,
                 timeout: teacherTimeout, maxTokens: teacherMaxTokens, client: client
             ) { attempt, reason, delay in
                 diagnostics.warning("teacher attempt \(attempt) failed: \(reason); retrying in \(delay) s")
             }
         }
         let rows = try PreferenceFile.read(paths: reference, requiring: .init(chosen: true, rejected: false))
-        return PolicyAnswers(refusal: refusal, references: ReferenceAnswers(rows: rows))
+        return PolicyAnswers(refusal: settings.refusal, topics: settings.topics, references: ReferenceAnswers(rows: rows))
     }
 
     /// Reads every input, reporting each record that could not become a pair for an error reason.

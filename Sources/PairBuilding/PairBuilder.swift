@@ -1,3 +1,4 @@
+import Policy
 import Records
 
 /// Turns judged traffic records into preference pairs one at a time, then mixes in a base dataset and
@@ -75,7 +76,7 @@ public final class PairBuilder {
         pairs.append(PreferencePair(
             prompt: record.question, chosen: chosen.text, rejected: record.answer, source: .traffic,
             sourceID: record.id, judgeScore: record.score, chosenFrom: chosen.origin, teacher: chosen.teacher,
-            topic: record.topic?.rawValue))
+            topic: record.topic))
         return .selected(chosen.origin)
     }
 

@@ -1,3 +1,5 @@
+import Policy
+
 /// How a question was found among the reference answers.
 public enum ReferenceMatch: String, Sendable {
     /// The very same text.

@@ -4,8 +4,9 @@ import Records
 import TestSupport
 
 // Runs a man page example as a user would: /bin/bash -euo pipefail in a fresh directory holding the
-// fixtures (Fixtures/ and the repository's judge configs under examples/judges), with this build's
-// tools first in PATH and a loopback server standing in for a hosted OpenAI-compatible model.
+// fixtures (Fixtures/, the repository's judge configs under examples/judges and the bank's policy
+// examples/banking/policy.json), with this build's tools first in PATH and a loopback server standing
+// in for a hosted OpenAI-compatible model.
 
 /// What one example did.
 struct ExampleRun: Sendable {
@@ -62,6 +63,8 @@ struct ExampleSandbox: Sendable {
         try files.copyItem(at: fixtures, to: directory)
         try files.copyItem(at: Self.root.appendingPathComponent("examples/judges"),
                            to: directory.appendingPathComponent("examples/judges"))
+        try files.copyItem(at: Self.root.appendingPathComponent("examples/banking/policy.json"),
+                           to: directory.appendingPathComponent("examples/banking/policy.json"))
     }
 
     /// Longest an example may run: a hang guard (an example that waits for a server that never

@@ -23,6 +23,7 @@ struct DocumentedTool: CustomStringConvertible, Sendable {
         DocumentedTool(page: "orpo-pairs", helpCommands: [["--help"]]),
         DocumentedTool(page: "orpo-train", helpCommands: [["--help"]]),
         DocumentedTool(page: "lora-merge", helpCommands: [["--help"]]),
+        DocumentedTool(page: "loop-eval", helpCommands: [["gate", "--help"], ["figures", "--help"]]),
     ]
 
     func load() throws -> ManPage {

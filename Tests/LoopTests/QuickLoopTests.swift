@@ -1,5 +1,7 @@
+import Evaluation
 import Foundation
 import Inference
+import Policy
 import Records
 import Testing
 import TestSupport
@@ -156,15 +158,27 @@ struct QuickLoopTests {
         }
     }
 
-    /// The gate's decision is the one its rule gives for the figures it reports.
+    /// The gate's record is the library's rule (Evaluation) on the bank's policy file: its figures
+    /// are those of the answers it judged (gate-current-judged.jsonl, gate-candidate-judged.jsonl),
+    /// and its decision is the rule's, both on those answers and on the figures it reports.
     @Test func theGateFollowsItsRule() async throws {
         let run = try await Self.run()
         guard let gate = run.json("gate.json") else { return }
-        let current = try #require(gate["current"]), candidate = try #require(gate["candidate"])
-        let better = try #require(candidate["pass_rate"]?.double) > (try #require(current["pass_rate"]?.double))
-        let falseRefusals = try #require(candidate["banking_refusal_rate"]?.double)
-        let currentRefusals = try #require(current["banking_refusal_rate"]?.double)
-        let expected = better && falseRefusals <= 0.2 && falseRefusals <= currentRefusals + 0.1
-        #expect(gate["promote"]?.bool == expected, "\(gate)")
+        let policy = try DomainPolicy.load(path: Self.root.appendingPathComponent("examples/banking/policy.json").path)
+        var figures: [EvaluationFigures] = []
+        for side in ["current", "candidate"] {
+            let path = run.folder.appendingPathComponent("gate-\(side)-judged.jsonl").path
+            let answers = AnswerSet(paths: [path], policy: policy, settings: EvaluationSettings(metric: policy.metric))
+            #expect(answers.problems.isEmpty, "\(answers.problems)")
+            figures.append(EvaluationFigures(answers: answers.answers, topics: policy.topics))
+            #expect(gate[side] == .object(figures[figures.count - 1].json), "\(side)")
+        }
+        let rule = GateRule(policy: policy)
+        let decision = rule.decide(current: figures[0], candidate: figures[1])
+        #expect(gate["promote"]?.bool == decision.promote, "\(gate)")
+        #expect(gate["reason"]?.string == decision.reason, "\(gate)")
+        let reported = rule.decide(current: try GateRule.Side(json: #require(gate["current"]?.object)),
+                                   candidate: try GateRule.Side(json: #require(gate["candidate"]?.object)))
+        #expect(reported == decision)
     }
 }

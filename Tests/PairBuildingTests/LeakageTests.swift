@@ -1,6 +1,8 @@
 import Foundation
+import Policy
 import Records
 import Testing
+import TestSupport
 @testable import PairBuilding
 
 /// No evaluation prompt may reach a training file: checked on the committed banking data, with the

@@ -47,40 +47,6 @@ enum TestRecords {
     }
 }
 
-/// A scratch directory removed when the value goes away.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "orpo-pairs-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    @discardableResult
-    func write(_ name: String, lines: [String]) throws -> String {
-        let target = file(name)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: target, atomically: true, encoding: .utf8)
-        return target
-    }
-
-    @discardableResult
-    func write(_ name: String, records: [JSONObject]) throws -> String {
-        try write(name, lines: records.map { JSONSerializer.string(.object($0)) })
-    }
-
-    func records(_ name: String) throws -> [JSONObject] {
-        let text = try String(contentsOfFile: file(name), encoding: .utf8)
-        return try text.split(separator: "\n").map { line in
-            guard let object = try JSONParser.parse(String(line)).object else { throw RecordError("not an object: \(line)") }
-            return object
-        }
-    }
-}
-
 /// The repository root, for tests that check the committed example data and man page.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path

@@ -1,5 +1,5 @@
 import Testing
-@testable import PairBuilding
+@testable import Policy
 
 @Suite("TextNormalization")
 struct TextNormalizationTests {

@@ -1,8 +1,9 @@
 // Follows `normalise` in scripts/make-banking-data (Python: `re.sub(r"[\W_]+", " ", s.lower()).strip()`),
 // so that a prompt normalised here equals the one the data script hashed and compared.
 
-/// The one normalisation of prompts shared by every tool that compares them: deduplication, the
-/// leakage check against an evaluation set, reference-answer lookup.
+/// The one normalisation of text shared by every tool that compares it: deduplication, the
+/// leakage check against an evaluation set, reference-answer lookup, and the refusal detector
+/// (`RefusalDetector`), which matches a policy's wordings in an answer's normalised text.
 ///
 /// Two prompts that differ only in case, punctuation, spacing or symbols ("How do I open an account?"
 /// and "how do i open an account") are the same question to a model being trained, so duplicates and

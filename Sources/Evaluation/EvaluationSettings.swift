@@ -1,0 +1,17 @@
+/// Where the evaluation finds what it needs in a judged record. The defaults match what `judge`
+/// writes on a labelled split (`{"question", "topic", "answer", "restrict_to_banking": {...}}`).
+public struct EvaluationSettings: Sendable, Equatable {
+    /// The judge's verdict object (a dotted path reaches a nested one).
+    public var metric: String
+    /// The question's label (a dotted path such as `metadata.topic`, where gemma-infer serve logs a
+    /// request's metadata).
+    public var topicField = "topic"
+    public var answerField = "answer"
+    /// A labelled split must carry one of the policy's topics on every record (the gate); traffic may
+    /// carry none or another (`loop-eval figures`), and is then scored by the judge alone.
+    public var requiresKnownTopics = true
+
+    public init(metric: String) {
+        self.metric = metric
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Evaluation
+import Policy
+
+/// The flags every subcommand shares: which policy, and where a judged record keeps what the
+/// evaluation reads.
+struct PolicyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The deployment's policy: topics, refusal wordings, gate bounds (default: the bank's, as examples/banking/policy.json).", valueName: "file"))
+    var policy: String?
+
+    @Option(help: ArgumentHelp("The judge metric whose verdict object each record carries (default: the policy's).", valueName: "name"))
+    var metric: String?
+
+    @Option(name: .customLong("topic-field"), help: ArgumentHelp("The field holding each question's label; a dotted path such as metadata.topic reaches a nested one.", valueName: "field"))
+    var topicField = "topic"
+
+    @Option(name: .customLong("answer-field"), help: ArgumentHelp("The field holding the model's answer.", valueName: "field"))
+    var answerField = "answer"
+
+    /// The policy file's, or the bank's built-in one.
+    func loadPolicy() throws -> DomainPolicy {
+        guard let policy else { return DomainPolicy.banking }
+        return try DomainPolicy.load(path: policy)
+    }
+
+    func settings(for policy: DomainPolicy, requiresKnownTopics: Bool) -> EvaluationSettings {
+        var settings = EvaluationSettings(metric: metric ?? policy.metric)
+        settings.topicField = topicField
+        settings.answerField = answerField
+        settings.requiresKnownTopics = requiresKnownTopics
+        return settings
+    }
+}
