@@ -93,8 +93,6 @@ let package = Package(
             "Records", "HTTPClient", "Policy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding", "Records"]),
-        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "TestSupport"]),
-        .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding"]),
         .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
         // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it,
         // PEFT adapter files, and applying an adapter to a loaded model.
