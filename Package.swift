@@ -95,7 +95,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         // judge: LLM-as-a-judge as a JSONL filter (prompts, score parsing, OpenAI-compatible and local
         // backends, cache, checks without a model, calibration).
-        .target(name: "Judging", dependencies: ["Records", "HTTPClient", "Hashing", "Inference", "Gemma"]),
+        .target(name: "Judging", dependencies: ["Records", "HTTPClient", "Hashing", "Gemma"]),
         .executableTarget(name: "judge", dependencies: [
             "Judging", "Inference", "Gemma", "Records", "TensorKit", "Adapters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
