@@ -168,20 +168,6 @@ public struct HFConfig: Codable, Sendable, Equatable {
         try c.encodeIfPresent(torchDtype, forKey: .torchDtype)
     }
 
-    /// Whether layer `index` uses sliding-window attention: from `layer_types` when listed, else
-    /// Gemma 3's pattern (every `slidingWindowPattern`-th layer global), else Gemma 2's alternation
-    /// (even layers slide) when a window is set, else never (Gemma 1).
-    public func isSlidingLayer(_ index: Int) -> Bool {
-        if let types = layerTypes, types.indices.contains(index) {
-            return types[index] == "sliding_attention"
-        }
-        guard slidingWindow != nil else { return false }
-        if let pattern = slidingWindowPattern, pattern > 0 {
-            return (index + 1) % pattern != 0
-        }
-        return modelType.hasPrefix("gemma2") && index % 2 == 0
-    }
-
     /// Reads and decodes `config.json`; errors name the file and the offending key.
     public static func load(path: String) throws -> HFConfig {
         let data: Data
