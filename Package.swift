@@ -50,7 +50,7 @@ let package = Package(
         // gemma-infer: records in, answers out (filter), and the same as an HTTP server.
         .target(name: "Inference", dependencies: ["Gemma", "Records"]),
         .executableTarget(name: "gemma-infer", dependencies: [
-            "Inference", "Merging", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Inference", "Adapters", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
 
@@ -96,17 +96,23 @@ let package = Package(
         .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
         // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it,
         // PEFT adapter files, and applying an adapter to a loaded model.
+        // PEFT LoRA adapters, a library of their own so that whatever applies one links no backward
+        // pass: adapter_config.json, the factors as plain arrays, PEFT files (directory or .tar.gz),
+        // an adapter's name and digest, applying it to a loaded model, and merging it into a weight.
+        .target(name: "Adapters", dependencies: ["Gemma", "TensorKit", "ModelFormats", "JSON", "Archive", "Hashing"]),
+        // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it; the
+        // adapter it trains (factors with gradients) converts to and from Adapters' PEFTAdapter.
         .target(name: "Training", dependencies: [
-            "Gemma", "TensorKit", "COpenBLAS", "ModelFormats", "Records", "Archive", "Tokenizers",
+            "Adapters", "Gemma", "TensorKit", "COpenBLAS", "Records", "Tokenizers",
         ]),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "TrainingCLI", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference"],
+            name: "TrainingTests", dependencies: ["Training", "TrainingCLI", "Adapters", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference"],
             resources: [.copy("Fixtures")]),
         // judge: LLM-as-a-judge as a JSONL filter (prompts, score parsing, OpenAI-compatible and local
         // backends, cache, checks without a model, calibration).
-        .target(name: "Judging", dependencies: ["Records", "HTTPClient", "Hashing", "Inference", "Gemma"]),
+        .target(name: "Judging", dependencies: ["Records", "HTTPClient", "Hashing", "Gemma"]),
         .executableTarget(name: "judge", dependencies: [
-            "Judging", "Inference", "Gemma", "Records", "TensorKit", "Training", "Merging",
+            "Judging", "Inference", "Gemma", "Records", "TensorKit", "Adapters",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "JudgingTests", dependencies: ["Judging", "TestSupport", "Inference", "Gemma", "TensorKit"],
@@ -114,24 +120,24 @@ let package = Package(
         // orpo-train: ORPO + LoRA training as a command (pairs in, metrics out, adapter and checkpoints
         // written); the command lives in TrainingCLI so that tests run it in-process.
         .target(name: "TrainingCLI", dependencies: [
-            "Training", "Inference", "Gemma", "Records", "TensorKit",
+            "Training", "Adapters", "Inference", "Gemma", "Records", "TensorKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "orpo-train", dependencies: ["TrainingCLI", "Records"]),
-        .testTarget(name: "TrainingCLITests", dependencies: ["TrainingCLI", "Training", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport"],
+        .testTarget(name: "TrainingCLITests", dependencies: ["TrainingCLI", "Training", "Adapters", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport"],
                     resources: [.copy("Fixtures")]),
 
-        // Using adapters: apply a PEFT LoRA adapter at load, or merge it into the weights and write
-        // a GGUF file or a Hugging Face checkpoint (lora-merge).
+        // lora-merge: merge a PEFT LoRA adapter (Adapters) into the weights and write a GGUF file or
+        // a Hugging Face checkpoint.
         .target(name: "Merging", dependencies: [
-            "Training", "Gemma", "ModelFormats", "TensorKit", "Records", "Hashing",
+            "Adapters", "Gemma", "ModelFormats", "TensorKit", "Records",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),
         // The whole loop (scripts/loop --quick) on the real default model, with this build's tools.
         .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference", "Policy", "Evaluation"]),
         .testTarget(name: "MergingTests", dependencies: [
-            "Merging", "Training", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference",
+            "Merging", "Adapters", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The man pages: required sections, every --help option named, and every EXAMPLES block run.
@@ -151,7 +157,7 @@ package.dependencies.append(contentsOf: [
 ])
 package.targets.append(contentsOf: [
     .target(name: "Serving", dependencies: [
-        "Inference", "Gemma", "Records", "Training", .product(name: "Hummingbird", package: "hummingbird"),
+        "Inference", "Gemma", "Records", "Adapters", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     ]),

@@ -1,8 +1,8 @@
+import Adapters
 import Foundation
 import Gemma
 import ModelFormats
 import TensorKit
-import Training
 
 /// lora-merge's work: load a base model, apply a PEFT adapter to it, and write the merged model as
 /// a GGUF file (when the output ends in `.gguf`) or a Hugging Face checkpoint directory.

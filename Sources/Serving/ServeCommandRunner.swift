@@ -1,8 +1,8 @@
+import Adapters
 import Dispatch
 import Foundation
 import Gemma
 import TensorKit
-import Training
 
 /// The body of `gemma-infer serve` behind the thin command: load the model, open the log, serve
 /// until SIGTERM, and map the outcome to an exit status (0 after a graceful stop, 2 when the

@@ -1,7 +1,9 @@
+import Adapters
 import Gemma
 
-/// A LoRA adapter over every layer of a Gemma model: its PEFT configuration and, per layer, the
-/// factors of each adapted linear layer with their gradients.
+/// A LoRA adapter being trained, over every layer of a Gemma model: its PEFT configuration and,
+/// per layer, the factors of each adapted linear layer with their gradients. PEFTAdapter (the
+/// Adapters library) is the same adapter without gradients, as files and GemmaModel hold it.
 public final class LoRAAdapter: @unchecked Sendable {
     public let config: AdapterConfig
     /// layers[i][role]: the factors of layer i's `role` linear layer, when adapted.

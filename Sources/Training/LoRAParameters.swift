@@ -1,3 +1,6 @@
+import Adapters
+import Gemma
+
 /// The trainable factors of one LoRA-adapted linear layer and their gradients (docs/peft.md,
 /// "Shapes and scaling"): A [r, in], B [out, r], delta W = scale · B A, as PEFT stores them
 /// (row-major, PyTorch order).
@@ -37,6 +40,15 @@ public final class LoRAParameters: @unchecked Sendable {
         return try LoRAParameters(rank: rank, inFeatures: inFeatures, outFeatures: outFeatures, scale: scale,
                                   a: a, b: [Float](repeating: 0, count: outFeatures * rank))
     }
+
+    /// Trainable copies of `weights`' factors, gradients zero.
+    public convenience init(_ weights: LoRAWeights) throws {
+        try self.init(rank: weights.rank, inFeatures: weights.inFeatures, outFeatures: weights.outFeatures,
+                      scale: weights.scale, a: weights.a, b: weights.b)
+    }
+
+    /// The current factors as plain arrays, without gradients.
+    public var weights: LoRAWeights { LoRAWeights(rank: rank, a: a.array, b: b.array, scale: scale) }
 
     public func zeroGradients() {
         gradA.zero()

@@ -1,3 +1,4 @@
+import Adapters
 import ArgumentParser
 import Foundation
 import Gemma
@@ -251,9 +252,9 @@ public struct OrpoTrainCommand: ParsableCommand {
         }
         var adapter: LoRAAdapter
         if let checkpoint {
-            adapter = try PEFTAdapter.read(path: checkpoint.path + "/adapter", model: base.config)
+            adapter = try LoRAAdapter(PEFTAdapter.read(path: checkpoint.path + "/adapter", model: base.config))
         } else if let initial = command.initAdapter {
-            adapter = try PEFTAdapter.read(path: initial, model: base.config)
+            adapter = try LoRAAdapter(PEFTAdapter.read(path: initial, model: base.config))
         } else {
             let config = AdapterConfig(r: command.r, loraAlpha: command.alpha, targetModules: try command.targetModules(),
                                        loraDropout: command.dropout ?? defaultDropout, baseModelNameOrPath: modelPath)
@@ -279,7 +280,7 @@ public struct OrpoTrainCommand: ParsableCommand {
         }
         try run.run(from: start)
         if progressLine != nil { fputs("\n", stderr) }
-        try PEFTAdapter.write(adapter, to: command.adapterOut)
+        try PEFTAdapter.write(adapter.peftAdapter, to: command.adapterOut)
         return Outcome(adapter: adapter, skipped: skipped)
     }
 }

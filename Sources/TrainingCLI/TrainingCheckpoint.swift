@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import Records
 import Training
@@ -66,7 +67,7 @@ public enum TrainingCheckpoint {
         let temp = directory + "/.tmp-" + prefix + String(progress.step) + "-" + UUID().uuidString
         do {
             try fm.createDirectory(atPath: temp, withIntermediateDirectories: true)
-            try PEFTAdapter.write(adapter, to: temp + "/adapter")
+            try PEFTAdapter.write(adapter.peftAdapter, to: temp + "/adapter")
             let m = optimizer.moments
             try Data(floatBytes(m.first + m.second)).write(to: URL(fileURLWithPath: temp + "/optimizer.bin"))
             let encoder = JSONEncoder()

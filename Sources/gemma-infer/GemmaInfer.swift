@@ -1,12 +1,11 @@
+import Adapters
 import ArgumentParser
 import Foundation
 import Gemma
 import Inference
-import Merging
 import Records
 import Serving
 import TensorKit
-import Training
 
 
 struct GemmaInfer: ParsableCommand {

@@ -1,13 +1,12 @@
+import Adapters
 import ArgumentParser
 import Foundation
 import Gemma
 import HTTPClient
 import Inference
 import Judging
-import Merging
 import Records
 import TensorKit
-import Training
 
 struct JudgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -38,6 +38,15 @@ import Testing
         #expect(nested.slidingLayers == [true, false, true, false, true, false])
     }
 
+    /// Without layer_types or a pattern: Gemma 2 slides on even layers when a window is set; Gemma 1
+    /// never, even with a window.
+    @Test func gemma2AlternatesAndGemma1NeverSlides() throws {
+        let gemma2 = try hf(#"{"model_type": "gemma2", "sliding_window": 4096, "# + base + "}")
+        #expect(gemma2.slidingLayers == [true, false, true, false, true, false])
+        let gemma1 = try hf(#"{"model_type": "gemma", "sliding_window": 4096, "# + base + "}")
+        #expect(!gemma1.slidingLayers.contains(true))
+    }
+
     @Test(arguments: [
         (#"{"model_type": "gemma", "hidden_size": "64"}"#, "'hidden_size' must be an integer"),
         (#"{"model_type": "gemma", "hidden_size": 64}"#, "missing key"),

@@ -1,8 +1,8 @@
+import Adapters
 import Foundation
 import Gemma
 import Merging
 import Testing
-import Training
 
 /// Malformed adapters fail with an error that names the file and the tensor or key at fault, and
 /// leave the model without any LoRA.

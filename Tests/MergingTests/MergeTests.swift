@@ -1,3 +1,4 @@
+import Adapters
 import Archive
 import Foundation
 import Gemma
@@ -5,7 +6,6 @@ import Merging
 import ModelFormats
 import TensorKit
 import Testing
-import Training
 
 /// Merged models (GGUF in F32/F16/Q8_0, Hugging Face directory) against the base with the adapter
 /// applied at load: the same function, so the same logits up to the storage type's rounding.

@@ -1,7 +1,7 @@
+import Adapters
 import Foundation
 import Gemma
 import ModelFormats
-import Training
 
 /// A PEFT LoRA adapter with random A and B (B nonzero, unlike a fresh one, so that merging
 /// changes the logits), written as PEFT writes it: adapter_config.json and

@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import Gemma
 import Inference
@@ -6,7 +7,6 @@ import ModelFormats
 import Records
 import TensorKit
 import Testing
-import Training
 
 /// The default model (Gemma 3 270M, Q4_K_M) with a small random adapter: merged into a Q8_0 GGUF,
 /// it loads as gemma-infer loads models and predicts like the base with the adapter applied at load.

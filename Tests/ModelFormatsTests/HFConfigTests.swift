@@ -41,7 +41,6 @@ import Testing
         #expect(c.eosTokenIds == [1] && c.bosTokenId == 2 && c.padTokenId == 0)
         #expect(c.torchDtype == "bfloat16")
         #expect(c.slidingWindow == nil && c.queryPreAttnScalar == nil && c.tieWordEmbeddings)
-        #expect(!(0..<18).contains { c.isSlidingLayer($0) })
     }
 
     @Test func decodesGemma3Text() throws {
@@ -52,10 +51,6 @@ import Testing
         #expect(c.ropeTheta == 1_000_000 && c.ropeLocalBaseFreq == 10_000)
         #expect(c.attnLogitSoftcapping == nil && c.finalLogitSoftcapping == nil)
         #expect(c.hiddenActivation == "gelu_pytorch_tanh")
-        #expect((0..<18).filter { !c.isSlidingLayer($0) } == [5, 11, 17])
-        var noTypes = c
-        noTypes.layerTypes = nil
-        #expect((0..<18).filter { !noTypes.isSlidingLayer($0) } == [5, 11, 17])
     }
 
     @Test func decodesNestedTextConfigAndEosList() throws {
@@ -82,7 +77,6 @@ import Testing
         #expect(c.numKeyValueHeads == 4 && c.headDim == 16)
         #expect(c.attnLogitSoftcapping == 50 && c.finalLogitSoftcapping == 30)
         #expect(c.torchDtype == "float32" && !c.tieWordEmbeddings && c.maxPositionEmbeddings == 8192)
-        #expect((0..<4).map { c.isSlidingLayer($0) } == [true, false, true, false])
     }
 
     @Test func roundTripsThroughJSON() throws {

@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import Gemma
 import Records
@@ -92,7 +93,7 @@ import Training
             let run = try TinyTraining.run([dir + "/pairs.jsonl", "--tokenized", "--adapter-out", out, "--r", "4",
                                             "--targets", "q,v,down", "--lr", "1e-2", "--batch-size", "1", "--max-steps", "2"])
             let trained = try #require(run.outcome).adapter
-            let read = try PEFTAdapter.read(path: out, model: try TinyTraining.model().config)
+            let read = try LoRAAdapter(PEFTAdapter.read(path: out, model: try TinyTraining.model().config))
             #expect(read.config.targetModules == ["q_proj", "v_proj", "down_proj"] && read.config.r == 4)
             #expect(TinyTraining.values(read) == TinyTraining.values(trained))
             #expect(TinyTraining.values(trained).contains { $0.contains { $0 != 0 } })

@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import Gemma
 import Testing
@@ -48,7 +49,7 @@ import Training
     @Test func trainingForwardGivesTransformersLogits() throws {
         let expected = try Self.expected()
         let model = try TinyTraining.model()
-        let adapter = try PEFTAdapter.read(path: Self.directory + "/adapter", model: model.config)
+        let adapter = try LoRAAdapter(PEFTAdapter.read(path: Self.directory + "/adapter", model: model.config))
         let trainable = try TrainableGemma(model: model, adapter: adapter, pool: TinyTraining.pool)
         for (ids, rows) in zip(expected.sequences, expected.logits) {
             let pass = try trainable.forward(try TokenBatch(sequences: [ids], padID: 0), keepLogits: true)

@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import Gemma
 import ModelFormats
@@ -32,7 +33,7 @@ struct ORPOFixtureTests {
             loaded = try ModelLoader.load(path: RealModel.path, pool: pool, precision: .exact)
             expected = try ORPOFixture.expected(name)
             batch = try PreferenceBatch(pairs: expected.tokenized, padID: loaded.model.config.padID ?? 0)
-            adapter = try PEFTAdapter.read(path: directory + "/adapter", model: loaded.model.config)
+            adapter = try LoRAAdapter(PEFTAdapter.read(path: directory + "/adapter", model: loaded.model.config))
             let trainable = try TrainableGemma(model: loaded.model, adapter: adapter, pool: pool)
             // A training pass, as TRL's was, at the fixture adapter's lora_dropout of 0 (TRL ran
             // with dropout 0 so that its gradients are deterministic).

@@ -1,3 +1,4 @@
+import Adapters
 import Archive
 import Foundation
 import Gemma
@@ -40,14 +41,14 @@ import Testing
         let adapter = try Self.sampleAdapter()
         let path = Self.temporaryPath(name)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try PEFTAdapter.write(adapter, to: path)
-        expectEqual(adapter, try PEFTAdapter.read(path: path, model: Self.config))
+        try PEFTAdapter.write(adapter.peftAdapter, to: path)
+        expectEqual(adapter, try LoRAAdapter(PEFTAdapter.read(path: path, model: Self.config)))
     }
 
     @Test func writtenFilesAreWhatPEFTReads() throws {
         let path = Self.temporaryPath("adapter")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try PEFTAdapter.write(try Self.sampleAdapter(), to: path)
+        try PEFTAdapter.write(try Self.sampleAdapter().peftAdapter, to: path)
         let file = try SafetensorsFile(path: path + "/adapter_model.safetensors")
         #expect(file.metadata == ["format": "pt"])
         let info = try file.tensorInfo("base_model.model.model.layers.1.mlp.down_proj.lora_A.weight")
@@ -83,12 +84,12 @@ import Testing
     func expectFailure(_ fragment: String, _ corrupt: (String) throws -> Void) throws {
         let path = Self.temporaryPath("adapter")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try PEFTAdapter.write(try Self.sampleAdapter(), to: path)
+        try PEFTAdapter.write(try Self.sampleAdapter().peftAdapter, to: path)
         try corrupt(path)
         do {
             _ = try PEFTAdapter.read(path: path, model: Self.config)
             Issue.record("reading a damaged adapter succeeded (expected '\(fragment)')")
-        } catch let error as TrainingError {
+        } catch let error as AdapterError {
             #expect(error.description.contains(fragment), "\(error)")
         }
     }
@@ -138,6 +139,6 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/README"))
         try TarGzWriter.write(directory: dir, to: archive)
-        #expect(throws: TrainingError.self) { try PEFTAdapter.read(path: archive, model: Self.config) }
+        #expect(throws: AdapterError.self) { try PEFTAdapter.read(path: archive, model: Self.config) }
     }
 }

@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import Gemma
 import TensorKit
@@ -126,7 +127,7 @@ import Testing
         let trainable = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
         let ids = [2, 40, 41, 42, 50, 51, 52, 53, 54, 1]
         let pass = try trainable.forward(try TokenBatch(sequences: [ids], padID: 0), keepLogits: true)
-        AdapterLoader.apply(adapter, to: model)
+        AdapterLoader.apply(adapter.peftAdapter, to: model)
         let logits = try model.forward(ids, cache: KVCache(config: model.config), logits: .all)
         let V = model.config.vocabularySize
         var worst: Float = 0

@@ -1,6 +1,6 @@
 import Foundation
 import Gemma
-import Records
+import JSON
 
 /// PEFT's `adapter_config.json` for a LoRA adapter (docs/peft.md, "adapter_config.json"): the keys
 /// `PeftModel.from_pretrained` needs. Reading ignores unknown keys, as PEFT does, but refuses
@@ -108,7 +108,7 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
         var roles = Set<LayerTensor>()
         for m in targetModules {
             guard let role = LayerTensor(peftModule: m) else {
-                throw TrainingError.invalidArgument(
+                throw AdapterError.invalidArgument(
                     "target module '\(m)' is not a Gemma linear layer (expected q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj or down_proj)")
             }
             roles.insert(role)
@@ -118,19 +118,19 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
 
     /// Throws when the settings describe an adapter this project cannot apply faithfully.
     public func validate() throws {
-        guard peftType == "LORA" else { throw TrainingError.invalidArgument("peft_type is '\(peftType)', expected \"LORA\"") }
-        guard r > 0 else { throw TrainingError.invalidArgument("r must be positive, got \(r)") }
-        guard loraAlpha.isFinite else { throw TrainingError.invalidArgument("lora_alpha must be a finite number") }
+        guard peftType == "LORA" else { throw AdapterError.invalidArgument("peft_type is '\(peftType)', expected \"LORA\"") }
+        guard r > 0 else { throw AdapterError.invalidArgument("r must be positive, got \(r)") }
+        guard loraAlpha.isFinite else { throw AdapterError.invalidArgument("lora_alpha must be a finite number") }
         guard loraDropout >= 0, loraDropout < 1 else {
-            throw TrainingError.invalidArgument("lora_dropout must lie in [0, 1), got \(loraDropout)")
+            throw AdapterError.invalidArgument("lora_dropout must lie in [0, 1), got \(loraDropout)")
         }
-        guard bias == "none" else { throw TrainingError.invalidArgument("bias '\(bias)' is not supported, only \"none\"") }
-        guard !fanInFanOut else { throw TrainingError.invalidArgument("fan_in_fan_out true is not supported") }
-        guard !useDora else { throw TrainingError.invalidArgument("use_dora true (DoRA) is not supported") }
+        guard bias == "none" else { throw AdapterError.invalidArgument("bias '\(bias)' is not supported, only \"none\"") }
+        guard !fanInFanOut else { throw AdapterError.invalidArgument("fan_in_fan_out true is not supported") }
+        guard !useDora else { throw AdapterError.invalidArgument("use_dora true (DoRA) is not supported") }
         guard rankPattern.isEmpty, alphaPattern.isEmpty else {
-            throw TrainingError.invalidArgument("rank_pattern and alpha_pattern (per-module ranks or alphas) are not supported")
+            throw AdapterError.invalidArgument("rank_pattern and alpha_pattern (per-module ranks or alphas) are not supported")
         }
-        guard !targetModules.isEmpty else { throw TrainingError.invalidArgument("target_modules is empty") }
+        guard !targetModules.isEmpty else { throw AdapterError.invalidArgument("target_modules is empty") }
         _ = try targetRoles()
     }
 
@@ -138,14 +138,14 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
     public static func read(path: String) throws -> AdapterConfig {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TrainingError.adapter(path: path, message: "cannot read: \(error.localizedDescription)")
+            throw AdapterError.file(path: path, message: "cannot read: \(error.localizedDescription)")
         }
         let config: AdapterConfig
         do { config = try JSONDocument.decode(AdapterConfig.self, from: data) } catch {
-            throw TrainingError.adapter(path: path, message: error.message)
+            throw AdapterError.file(path: path, message: error.message)
         }
-        do { try config.validate() } catch let error as TrainingError {
-            throw TrainingError.adapter(path: path, message: error.description)
+        do { try config.validate() } catch let error as AdapterError {
+            throw AdapterError.file(path: path, message: error.description)
         }
         return config
     }
@@ -157,7 +157,7 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
         do {
             try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw TrainingError.adapter(path: path, message: "cannot write: \(error.localizedDescription)")
+            throw AdapterError.file(path: path, message: "cannot write: \(error.localizedDescription)")
         }
     }
 }

@@ -4,10 +4,30 @@ import Gemma
 import ModelFormats
 import TensorKit
 
-/// PEFT's on-disk LoRA adapter (docs/peft.md): a directory with `adapter_config.json` and
-/// `adapter_model.safetensors` (tensors `base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight`
-/// …, metadata {"format": "pt"}), or the same two files in a `.tar.gz` archive.
-public enum PEFTAdapter {
+/// A PEFT LoRA adapter (docs/peft.md): its `adapter_config.json` and, per layer, the factors of
+/// each adapted linear layer as plain arrays, as GemmaModel applies them. What a trainer produces,
+/// a server applies and lora-merge folds into the weights.
+///
+/// On disk it is a directory with `adapter_config.json` and `adapter_model.safetensors` (tensors
+/// `base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight` …, metadata
+/// {"format": "pt"}), or the same two files in a `.tar.gz` archive.
+public struct PEFTAdapter: Sendable {
+    public var config: AdapterConfig
+    /// layers[i][role]: the factors of layer i's `role` linear layer, when adapted.
+    public var layers: [[LayerTensor: LoRAWeights]]
+
+    public init(config: AdapterConfig, layers: [[LayerTensor: LoRAWeights]]) {
+        self.config = config
+        self.layers = layers
+    }
+
+    /// Every adapted layer, in (layer, role) order.
+    public var modules: [(layer: Int, role: LayerTensor, factors: LoRAWeights)] {
+        layers.enumerated().flatMap { i, layer in
+            LayerTensor.linearRoles.compactMap { role in layer[role].map { (i, role, $0) } }
+        }
+    }
+
     public static let configFile = "adapter_config.json"
     public static let weightsFile = "adapter_model.safetensors"
 
@@ -24,7 +44,7 @@ public enum PEFTAdapter {
     public static func isArchive(_ path: String) -> Bool { path.hasSuffix(".tar.gz") || path.hasSuffix(".tgz") }
 
     /// Reads an adapter directory or `.tar.gz` and checks it fits `model`.
-    public static func read(path: String, model: GemmaConfig) throws -> LoRAAdapter {
+    public static func read(path: String, model: GemmaConfig) throws -> PEFTAdapter {
         guard isArchive(path) else { return try readDirectory(path, model: model) }
         let temp = FileManager.default.temporaryDirectory
             .appendingPathComponent("adapter-\(UUID().uuidString)").path
@@ -32,15 +52,15 @@ public enum PEFTAdapter {
         try TarGzReader.extract(path, to: temp)
         do {
             return try readDirectory(try adapterDirectory(in: temp, archive: path), model: model)
-        } catch let TrainingError.adapter(inner, message) {
+        } catch let AdapterError.file(inner, message) {
             // Name the archive, not the temporary directory it was unpacked into.
-            throw TrainingError.adapter(path: path + inner.dropFirst(temp.count), message: message)
+            throw AdapterError.file(path: path + inner.dropFirst(temp.count), message: message)
         }
     }
 
     /// Writes the adapter's factors (not their gradients) as a PEFT directory, or as a `.tar.gz`
     /// when `path` ends so.
-    public static func write(_ adapter: LoRAAdapter, to path: String) throws {
+    public static func write(_ adapter: PEFTAdapter, to path: String) throws {
         guard isArchive(path) else { return try writeDirectory(adapter, to: path) }
         let temp = FileManager.default.temporaryDirectory
             .appendingPathComponent("adapter-\(UUID().uuidString)").path
@@ -49,73 +69,72 @@ public enum PEFTAdapter {
         try TarGzWriter.write(directory: temp, to: path)
     }
 
-    static func readDirectory(_ directory: String, model: GemmaConfig) throws -> LoRAAdapter {
+    static func readDirectory(_ directory: String, model: GemmaConfig) throws -> PEFTAdapter {
         let config = try AdapterConfig.read(path: directory + "/" + configFile)
         let weightsPath = directory + "/" + weightsFile
         guard FileManager.default.fileExists(atPath: weightsPath) else {
-            throw TrainingError.adapter(path: weightsPath, message: "missing (a PEFT adapter needs \(weightsFile))")
+            throw AdapterError.file(path: weightsPath, message: "missing (a PEFT adapter needs \(weightsFile))")
         }
         let file: SafetensorsFile
         do { file = try SafetensorsFile(path: weightsPath) } catch {
-            throw TrainingError.adapter(path: weightsPath, message: "\(error)")
+            throw AdapterError.file(path: weightsPath, message: "\(error)")
         }
         let roles = try config.targetRoles()
         let index = try PEFTTensorName.index(file.tensorNames, path: weightsPath, roles: roles, layerCount: model.layerCount)
 
         func factor(_ layer: Int, _ role: LayerTensor, _ f: String, rows: Int, cols: Int) throws -> [Float] {
             guard let name = index[PEFTTensorName(layer: layer, role: role, factor: f)] else {
-                throw TrainingError.adapter(path: weightsPath, message: "tensor '\(tensorName(layer: layer, role: role, factor: f))' is missing")
+                throw AdapterError.file(path: weightsPath, message: "tensor '\(tensorName(layer: layer, role: role, factor: f))' is missing")
             }
             do {
                 let t = try file.rawTensor(name)
                 guard t.shape == [rows, cols] else {
-                    throw TrainingError.adapter(path: weightsPath, message: "tensor '\(name)' has shape \(t.shape), expected [\(rows), \(cols)]")
+                    throw AdapterError.file(path: weightsPath, message: "tensor '\(name)' has shape \(t.shape), expected [\(rows), \(cols)]")
                 }
                 let m = try QuantizedMatrix(type: t.type, rows: rows, cols: cols, data: t.data)
                 var values = [Float](repeating: 0, count: rows * cols)
                 values.withUnsafeMutableBufferPointer { m.dequantize(into: $0.baseAddress!) }
                 return values
-            } catch let e as TrainingError {
+            } catch let e as AdapterError {
                 throw e
             } catch {
-                throw TrainingError.adapter(path: weightsPath, message: "tensor '\(name)': \(error)")
+                throw AdapterError.file(path: weightsPath, message: "tensor '\(name)': \(error)")
             }
         }
 
-        var layers: [[LayerTensor: LoRAParameters]] = []
+        var layers: [[LayerTensor: LoRAWeights]] = []
         for i in 0..<model.layerCount {
-            var layer: [LayerTensor: LoRAParameters] = [:]
+            var layer: [LayerTensor: LoRAWeights] = [:]
             for role in roles {
                 guard let shape = model.linearShape(role) else { continue }
                 let r = config.r
                 let a = try factor(i, role, "A", rows: r, cols: shape.in)
                 let b = try factor(i, role, "B", rows: shape.out, cols: r)
-                layer[role] = try LoRAParameters(rank: r, inFeatures: shape.in, outFeatures: shape.out,
-                                                 scale: config.scale, a: a, b: b)
+                layer[role] = LoRAWeights(rank: r, a: a, b: b, scale: config.scale)
             }
             layers.append(layer)
         }
-        return LoRAAdapter(config: config, layers: layers)
+        return PEFTAdapter(config: config, layers: layers)
     }
 
-    static func writeDirectory(_ adapter: LoRAAdapter, to directory: String) throws {
+    static func writeDirectory(_ adapter: PEFTAdapter, to directory: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw TrainingError.adapter(path: directory, message: "cannot create directory: \(error.localizedDescription)")
+            throw AdapterError.file(path: directory, message: "cannot create directory: \(error.localizedDescription)")
         }
         var writer = SafetensorsWriter()
         writer.setMetadata("format", "pt")
         for m in adapter.modules {
-            let p = m.parameters
+            let f = m.factors
             try writer.addTensor(name: tensorName(layer: m.layer, role: m.role, factor: "A"),
-                                 shape: [p.rank, p.inFeatures], floats: p.a.array)
+                                 shape: [f.rank, f.inFeatures], floats: f.a)
             try writer.addTensor(name: tensorName(layer: m.layer, role: m.role, factor: "B"),
-                                 shape: [p.outFeatures, p.rank], floats: p.b.array)
+                                 shape: [f.outFeatures, f.rank], floats: f.b)
         }
         let weightsPath = directory + "/" + weightsFile
         do { try writer.write(to: weightsPath) } catch {
-            throw TrainingError.adapter(path: weightsPath, message: "cannot write: \(error)")
+            throw AdapterError.file(path: weightsPath, message: "cannot write: \(error)")
         }
         try adapter.config.write(path: directory + "/" + configFile)
     }
@@ -127,7 +146,7 @@ public enum PEFTAdapter {
         let entries = (try? fm.contentsOfDirectory(atPath: root)) ?? []
         let candidates = entries.filter { fm.fileExists(atPath: root + "/" + $0 + "/" + configFile) }
         guard candidates.count == 1 else {
-            throw TrainingError.adapter(path: archive, message: "the archive holds no single \(configFile)")
+            throw AdapterError.file(path: archive, message: "the archive holds no single \(configFile)")
         }
         return root + "/" + candidates[0]
     }

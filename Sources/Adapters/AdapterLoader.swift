@@ -6,20 +6,17 @@ public enum AdapterLoader {
     /// Reads the adapter at `adapterPath` (directory or `.tar.gz`) and sets its factors on
     /// `model`, replacing any adapter already applied. Returns the adapter read.
     @discardableResult
-    public static func apply(_ adapterPath: String, to model: GemmaModel) throws -> LoRAAdapter {
+    public static func apply(_ adapterPath: String, to model: GemmaModel) throws -> PEFTAdapter {
         let adapter = try PEFTAdapter.read(path: adapterPath, model: model.config)
         apply(adapter, to: model)
         return adapter
     }
 
-    /// Sets `adapter`'s current factors on `model` (layers it does not adapt lose any LoRA).
-    public static func apply(_ adapter: LoRAAdapter, to model: GemmaModel) {
+    /// Sets `adapter`'s factors on `model` (layers it does not adapt lose any LoRA).
+    public static func apply(_ adapter: PEFTAdapter, to model: GemmaModel) {
         for (i, layer) in adapter.layers.enumerated() {
             for role in LayerTensor.linearRoles {
-                let lora = layer[role].map { p in
-                    LoRAWeights(rank: p.rank, a: p.a.array, b: p.b.array, scale: p.scale)
-                }
-                model.setLoRA(layer: i, role: role, lora)
+                model.setLoRA(layer: i, role: role, layer[role])
             }
         }
     }

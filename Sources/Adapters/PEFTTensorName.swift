@@ -48,19 +48,19 @@ public struct PEFTTensorName: Hashable, Sendable {
         var index: [PEFTTensorName: String] = [:]
         for name in names {
             guard let parsed = PEFTTensorName(name) else {
-                throw TrainingError.adapter(
+                throw AdapterError.file(
                     path: path, message: "tensor '\(name)' is not a LoRA factor of a Gemma linear layer (q/k/v/o/gate/up/down_proj lora_A/lora_B)")
             }
             guard parsed.layer < layerCount else {
-                throw TrainingError.adapter(
+                throw AdapterError.file(
                     path: path, message: "tensor '\(name)' is for layer \(parsed.layer), but the model has \(layerCount) layers")
             }
             guard roles.contains(parsed.role) else {
-                throw TrainingError.adapter(
+                throw AdapterError.file(
                     path: path, message: "tensor '\(name)' adapts \(parsed.role.peftModule ?? parsed.role.rawValue), which target_modules does not list")
             }
             if let other = index.updateValue(name, forKey: parsed) {
-                throw TrainingError.adapter(path: path, message: "tensors '\(other)' and '\(name)' hold the same factor")
+                throw AdapterError.file(path: path, message: "tensors '\(other)' and '\(name)' hold the same factor")
             }
         }
         return index

@@ -1,6 +1,5 @@
 import Foundation
 import Hashing
-import Training
 
 extension AdapterLoader {
     /// SHA-256 (hex) of an adapter's content: the archive's bytes, or for a directory its

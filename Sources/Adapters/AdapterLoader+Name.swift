@@ -1,5 +1,4 @@
 import Foundation
-import Training
 
 extension AdapterLoader {
     /// What records and merged models call an adapter: its directory or archive name without
