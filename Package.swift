@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 // FeedbackLoop: monitor, judge and retrain a language model with small JSONL filters.
+//
+// One declarative list, grouped by layer from the bottom up; a target depends only on targets of
+// its own or a lower layer (README, "Layout").
 import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "FeedbackLoop",
@@ -8,161 +13,132 @@ let package = Package(
     products: [],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // gemma-infer serve: the HTTP server.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
-        // C libraries, found by pkg-config, installed from Debian packages.
-        .systemLibrary(
-            name: "COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
+        // MARK: C libraries, found by pkg-config and installed from Debian packages, and C kernels.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // Quantized-weight dot products: AVX2, with a scalar reference beside them.
+        .target(name: "CKernels"),
 
-        // Tensors and the heavy math: element types, dequantization, matrix products (OpenBLAS).
-        .target(name: "TensorKit", dependencies: ["COpenBLAS", "CKernels"]),
-
+        // MARK: Foundations.
         // JSON: the one parser, value type and serializer, for records and files alike.
         .target(name: "JSON"),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-
-        // Model file formats: GGUF and safetensors, read memory-mapped.
-        .target(name: "ModelFormats", dependencies: ["TensorKit", "JSON"]),
-        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
-
-        // Tokenizers: SentencePiece from GGUF vocabularies, Hugging Face tokenizer.json (BPE).
-        .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON"], resources: [.copy("Fixtures")]),
-
-        // Gemma 1/2/3 inference: configuration, weights, forward pass, sampling, generation.
-        .target(name: "Gemma", dependencies: ["TensorKit", "COpenBLAS", "ModelFormats", "Tokenizers", "JSON"]),
-        .testTarget(name: "GemmaTests", dependencies: ["Gemma", "Inference", "ModelFormats", "Records"], resources: [.copy("Fixtures")]),
-
-        // JSONL records shared by every filter; score-window and drift-alert over the Monitoring library.
-        .target(name: "Records", dependencies: [
-            "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .testTarget(name: "RecordsTests", dependencies: ["Records"]),
-
-        // Quantized-weight kernels (C, AVX2 with a scalar fallback), their tests and benchmark.
-        .target(name: "CKernels"),
-        .testTarget(
-            name: "TensorKitTests", dependencies: ["TensorKit", "CKernels"],
-            resources: [.copy("Fixtures")]),
-        .executableTarget(name: "bench-kernels", dependencies: ["TensorKit", "CKernels"]),
-
-        // gemma-infer: records in, answers out (filter), and the same as an HTTP server.
-        .target(name: "Inference", dependencies: ["Gemma", "Records"]),
-        .executableTarget(name: "gemma-infer", dependencies: [
-            "Inference", "Adapters", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
-
-        // Networking, hashing and archives: libcurl and libarchive through typed C shims, HTTP client
-        // with retries, SHA-256/HMAC, .tar.gz adapters, and a loopback HTTP server for tests.
-        .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(
-            name: "CArchive", pkgConfig: "libarchive",
-            providers: [.apt(["libarchive-dev"])]),
+        // Tensors and the heavy math: element types, dequantization, matrix products (OpenBLAS).
+        .target(name: "TensorKit", dependencies: ["COpenBLAS", "CKernels"]),
+        // SHA-256 and HMAC; .tar.gz archives (libarchive); an HTTP client with retries (libcurl).
         .target(name: "Hashing"),
-        .target(name: "HTTPClient", dependencies: ["CCurl"]),
-        .target(name: "TestSupport", dependencies: ["Records"], path: "Tests/TestSupport"),
         .target(name: "Archive", dependencies: ["CArchive"]),
-        .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
 
-        // score-window and drift-alert over the Monitoring library.
-        .target(name: "Monitoring", dependencies: [
-            "Records", "HTTPClient", "Hashing",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "score-window", dependencies: ["Monitoring", "Records"]),
-        .executableTarget(name: "drift-alert", dependencies: ["Monitoring", "Records"]),
-        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "TestSupport", "HTTPClient", "Hashing"],
-                    resources: [.copy("Fixtures")]),
-        // A deployment's policy as data (topics, the refusal and the wordings that count as one, the
-        // gate's bounds) with the one refusal detector; the evaluation over it (the per-answer rule,
-        // figures, the promotion gate) and loop-eval, its command-line front for the loop's scripts.
-        .target(name: "Policy", dependencies: ["Records"]),
-        .target(name: "Evaluation", dependencies: ["Policy", "Records"]),
-        .executableTarget(name: "loop-eval", dependencies: [
-            "Evaluation", "Policy", "Records", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Evaluation", "Records", "TestSupport"]),
-        // orpo-pairs: judged traffic in, ORPO preference pairs out (TRL's prompt/chosen/rejected form).
-        .target(name: "PairBuilding", dependencies: [
-            "Records", "HTTPClient", "Policy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding", "Records"]),
-        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
-        // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it,
-        // PEFT adapter files, and applying an adapter to a loaded model.
+        // MARK: Model formats.
+        // GGUF and safetensors, read memory-mapped; the one Hugging Face config.json type.
+        .target(name: "ModelFormats", dependencies: ["TensorKit", "JSON"]),
+        // SentencePiece from GGUF vocabularies, Hugging Face tokenizer.json (BPE).
+        .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON"]),
+
+        // MARK: The engine.
+        // Gemma 1/2/3: configuration, weights, the forward ops (which training's backwards reuse),
+        // sampling, generation, the one chat-template renderer.
+        .target(name: "Gemma", dependencies: ["TensorKit", "COpenBLAS", "ModelFormats", "Tokenizers", "JSON"]),
         // PEFT LoRA adapters, a library of their own so that whatever applies one links no backward
         // pass: adapter_config.json, the factors as plain arrays, PEFT files (directory or .tar.gz),
         // an adapter's name and digest, applying it to a loaded model, and merging it into a weight.
         .target(name: "Adapters", dependencies: ["Gemma", "TensorKit", "ModelFormats", "JSON", "Archive", "Hashing"]),
-        // LoRA training on the CPU: forward/backward of every Gemma op, ORPO as TRL computes it; the
-        // adapter it trains (factors with gradients) converts to and from Adapters' PEFTAdapter.
-        .target(name: "Training", dependencies: [
-            "Adapters", "Gemma", "TensorKit", "COpenBLAS", "Records", "Tokenizers",
+
+        // MARK: Records: the JSONL plumbing every filter shares (reading, writing, diagnostics,
+        // error policy, exit statuses, durations, the tool entry point).
+        .target(name: "Records", dependencies: ["JSON", argumentParser]),
+
+        // MARK: Domain libraries.
+        // gemma-infer: records in, answers out; the default model.
+        .target(name: "Inference", dependencies: ["Gemma", "Records"]),
+        // gemma-infer serve: an OpenAI-compatible HTTP server (Hummingbird) over the same engine,
+        // logging every request as a JSONL record.
+        .target(name: "Serving", dependencies: [
+            "Inference", "Gemma", "Records", "Adapters", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "TrainingCLI", "Adapters", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference"],
-            resources: [.copy("Fixtures")]),
-        // judge: LLM-as-a-judge as a JSONL filter (prompts, score parsing, OpenAI-compatible and local
-        // backends, cache, checks without a model, calibration).
+        // judge: prompts, score parsing, OpenAI-compatible and local backends, cache, checks without
+        // a model, calibration.
         .target(name: "Judging", dependencies: ["Records", "HTTPClient", "Hashing", "Gemma"]),
+        // score-window and drift-alert: windows, percentiles, drift statistics, alert rules, notifiers.
+        .target(name: "Monitoring", dependencies: ["Records", "HTTPClient", "Hashing", argumentParser]),
+        // A deployment's policy as data (topics, the refusal and the wordings that count as one, the
+        // gate's bounds) with the one refusal detector; the evaluation over it (the per-answer rule,
+        // figures, the promotion gate).
+        .target(name: "Policy", dependencies: ["Records"]),
+        .target(name: "Evaluation", dependencies: ["Policy", "Records"]),
+        // orpo-pairs: judged traffic in, ORPO preference pairs out (TRL's prompt/chosen/rejected form).
+        .target(name: "PairBuilding", dependencies: ["Records", "HTTPClient", "Policy", argumentParser]),
+        // LoRA training on the CPU: the backward of every Gemma op, ORPO as TRL computes it; the
+        // adapter it trains (factors with gradients) converts to and from Adapters' PEFTAdapter.
+        .target(name: "Training", dependencies: ["Adapters", "Gemma", "TensorKit", "COpenBLAS", "Records", "Tokenizers"]),
+        // orpo-train as a command (pairs in, metrics out, adapter and checkpoints written), in a
+        // library so that tests run it in-process.
+        .target(name: "TrainingCLI", dependencies: [
+            "Training", "Adapters", "Inference", "Gemma", "Records", "TensorKit", argumentParser,
+        ]),
+        // lora-merge: merge an adapter into the weights and write a GGUF file or a Hugging Face checkpoint.
+        .target(name: "Merging", dependencies: ["Adapters", "Gemma", "ModelFormats", "TensorKit", "Records", argumentParser]),
+
+        // MARK: Executables: one per tool, each only calling its command.
+        .executableTarget(name: "gemma-infer", dependencies: ["Inference", "Serving", "Adapters", argumentParser]),
         .executableTarget(name: "judge", dependencies: [
-            "Judging", "Inference", "Gemma", "Records", "TensorKit", "Adapters",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Judging", "Inference", "Gemma", "Records", "TensorKit", "Adapters", argumentParser,
+        ]),
+        .executableTarget(name: "score-window", dependencies: ["Monitoring", "Records"]),
+        .executableTarget(name: "drift-alert", dependencies: ["Monitoring", "Records"]),
+        .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding", "Records"]),
+        .executableTarget(name: "orpo-train", dependencies: ["TrainingCLI", "Records"]),
+        .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),
+        // The evaluation's command-line front for the loop's scripts (gate, figures).
+        .executableTarget(name: "loop-eval", dependencies: ["Evaluation", "Policy", "Records", argumentParser]),
+        .executableTarget(name: "bench-kernels", dependencies: ["TensorKit", "CKernels"]),
+
+        // MARK: Tests. Tiny models built in the tests for most cases; the real default model where
+        // installed (under CI its absence fails).
+        .target(name: "TestSupport", dependencies: ["Records"], path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "CKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GemmaTests", dependencies: ["Gemma", "Inference", "ModelFormats", "Records"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: [
+            "Serving", "Inference", "Gemma", "Records", "HTTPClient", "ModelFormats", "Tokenizers", "TestSupport",
         ]),
         .testTarget(name: "JudgingTests", dependencies: ["Judging", "TestSupport", "Inference", "Gemma", "TensorKit"],
                     resources: [.copy("Fixtures")]),
-        // orpo-train: ORPO + LoRA training as a command (pairs in, metrics out, adapter and checkpoints
-        // written); the command lives in TrainingCLI so that tests run it in-process.
-        .target(name: "TrainingCLI", dependencies: [
-            "Training", "Adapters", "Inference", "Gemma", "Records", "TensorKit",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "orpo-train", dependencies: ["TrainingCLI", "Records"]),
-        .testTarget(name: "TrainingCLITests", dependencies: ["TrainingCLI", "Training", "Adapters", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport"],
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "TestSupport", "HTTPClient", "Hashing"],
                     resources: [.copy("Fixtures")]),
-
-        // lora-merge: merge a PEFT LoRA adapter (Adapters) into the weights and write a GGUF file or
-        // a Hugging Face checkpoint.
-        .target(name: "Merging", dependencies: [
-            "Adapters", "Gemma", "ModelFormats", "TensorKit", "Records",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Evaluation", "Records", "TestSupport"]),
+        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "TrainingCLI", "Adapters", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference",
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingCLITests", dependencies: [
+            "TrainingCLI", "Training", "Adapters", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport",
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MergingTests", dependencies: [
+            "Merging", "Adapters", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference", argumentParser,
         ]),
-        .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),
         // The whole loop (scripts/loop --quick) on the real default model, with this build's tools.
         .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference", "Policy", "Evaluation"]),
-        .testTarget(name: "MergingTests", dependencies: [
-            "Merging", "Adapters", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        // The man pages: required sections, every --help option named, and every EXAMPLES block run.
-        .testTarget(name: "DocsTests", dependencies: ["TestSupport", "Records", "Inference"],
-                    resources: [.copy("Fixtures")]),
+        // The man pages: required sections, every --help option named, every EXAMPLES block run,
+        // usage errors exiting 2.
+        .testTarget(name: "DocsTests", dependencies: ["TestSupport", "Records", "Inference"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
-
-// gemma-infer serve: an OpenAI-compatible HTTP server (Hummingbird) over the same engine as the
-// filter, logging every request as a JSONL record.
-package.dependencies.append(contentsOf: [
-    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-    .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
-])
-package.targets.append(contentsOf: [
-    .target(name: "Serving", dependencies: [
-        "Inference", "Gemma", "Records", "Adapters", .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
-        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-    ]),
-    .testTarget(
-        name: "ServingTests",
-        dependencies: ["Serving", "Inference", "Gemma", "Records", "HTTPClient", "ModelFormats", "Tokenizers", "TestSupport"]),
-])
-package.targets.first { $0.name == "gemma-infer" }?.dependencies.append("Serving")
