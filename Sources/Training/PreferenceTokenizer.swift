@@ -49,14 +49,3 @@ public struct PreferenceTokenizer: Sendable {
         return (Array(full[..<start]), Array(full[start...]))
     }
 }
-
-extension PreferenceTokenizer {
-    /// The pair tokenised; errors name where the pair was read.
-    public func tokenize(_ pair: PreferencePair) throws -> TokenizedPair {
-        do {
-            return try tokenize(prompt: pair.prompt, chosen: pair.chosen, rejected: pair.rejected)
-        } catch let error as TrainingError {
-            throw TrainingError.data(source: pair.location, message: error.description)
-        }
-    }
-}
