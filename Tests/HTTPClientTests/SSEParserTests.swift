@@ -1,4 +1,4 @@
-import HTTPClient
+import TestSupport
 import Testing
 
 @Suite struct SSEParserTests {

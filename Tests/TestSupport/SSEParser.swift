@@ -1,6 +1,8 @@
 // Server-sent events as the WHATWG HTML standard defines the event stream format (§9.2.6 "Interpreting
 // an event stream"), which OpenAI-compatible servers use for `"stream": true` completions: each chunk is
-// a `data: {json}` event and the stream ends with `data: [DONE]`.
+// a `data: {json}` event and the stream ends with `data: [DONE]`. No tool reads a stream (they ask
+// for whole replies), so the parser serves the tests that read the server's and the client's
+// streams, and lives with them.
 
 /// One dispatched event.
 public struct SSEEvent: Equatable, Sendable {
