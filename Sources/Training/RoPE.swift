@@ -4,13 +4,13 @@ import Gemma
 // pairs with i + d/2 and the pair turns by the angle pos · invFreq[i], computed in float32 as HF
 // does. The rotation is the engine's (`Ops.rope`); training applies it to each sequence of a batch.
 
-/// cos and sin of every (position, frequency) pair a batch needs: [T, d/2] each.
-struct RoPETable: Sendable {
-    let table: Ops.RopeTable
+/// cos and sin of every (position, frequency) pair a batch needs: [T, d/2] each; the engine's table.
+typealias RoPETable = Ops.RopeTable
 
+extension Ops.RopeTable {
     /// inv_freq_i = base^(-2i/d); angles for positions 0 ..< positions.
     init(base: Float, headDim d: Int, positions T: Int) {
-        table = Ops.RopeTable(positions: Array(0..<T), invFreq: Ops.ropeInverseFrequencies(base: base, dim: d))
+        self.init(positions: Array(0..<T), invFreq: Ops.ropeInverseFrequencies(base: base, dim: d))
     }
 }
 
@@ -31,9 +31,9 @@ enum RoPE {
 
     private static func rotate(_ x: UnsafeMutablePointer<Float>, batch B: Int, positions T: Int, heads H: Int,
                                rowStride: Int, table: RoPETable, inverse: Bool) {
-        let d = 2 * table.table.half
+        let d = 2 * table.half
         for b in 0..<B {
-            Ops.rope(x + b * T * rowStride, rows: T, heads: H, dim: d, rowStride: rowStride, table: table.table,
+            Ops.rope(x + b * T * rowStride, rows: T, heads: H, dim: d, rowStride: rowStride, table: table,
                      inverse: inverse)
         }
     }

@@ -34,8 +34,8 @@ struct EndToEndTests {
         let (input, ids) = try Self.input()
         let server = try ServeProcess(model: DefaultModel.path)
         let http = try await runTool("judge", ["--config", config, "--base-url", server.baseURL, "--model", "gemma-3-270m",
-                                         "--logprobs", "--prefill", "--max-tokens", "4",
-                                               "--timeout", "600"], stdin: input)
+                                               "--logprobs", "--prefill", "--max-tokens", "4", "--timeout", "600"],
+                                     stdin: input)
         server.stop()
         let local = try await runTool("judge", ["--config", config, "--local", "--local-model", DefaultModel.path, "--threads", "2"],
                                 stdin: input)
