@@ -104,7 +104,9 @@ let package = Package(
         .executableTarget(name: "bench-kernels", dependencies: ["TensorKit", "CKernels"]),
 
         // MARK: Tests. Tiny models built in the tests for most cases; the real default model where
-        // installed (under CI its absence fails).
+        // installed (under CI its absence fails). Fixtures several targets read (the tiny Gemma
+        // checkpoints, the default model's reference outputs) are kept once in Tests/Fixtures and
+        // found through TestSupport.SharedFixtures, since SwiftPM copies resources per target.
         .target(name: "TestSupport", dependencies: ["Records"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "CKernels"], resources: [.copy("Fixtures")]),
@@ -112,8 +114,8 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GemmaTests", dependencies: ["Gemma", "Inference", "ModelFormats", "Records"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GemmaTests", dependencies: ["Gemma", "Inference", "ModelFormats", "Records", "TestSupport"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: [
@@ -127,6 +129,7 @@ let package = Package(
         .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "TrainingCLI", "Adapters", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference",
+            "TestSupport",
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingCLITests", dependencies: [
             "TrainingCLI", "Training", "Adapters", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport",

@@ -2,7 +2,7 @@
 """Checks that an adapter trained by orpo-train loads in PEFT and gives, in transformers, the
 logits this project computes with it.
 
-1. Tiny model (Tests/TrainingCLITests/Fixtures/tiny-gemma3, float32 safetensors): orpo-train
+1. Tiny model (Tests/Fixtures/tiny-gemma3, float32 safetensors): orpo-train
    trains an adapter (r 4, alpha 8 on q, v, gate, the default dropout 0.05, a learning rate high
    enough to move every factor) on a few token-id pairs; transformers + PEFT compute the logits of
    every position of a few sequences with it. With --write-fixture the adapter, the pairs and those
@@ -30,7 +30,7 @@ import sys
 import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-TINY = os.path.join(ROOT, "Tests", "TrainingCLITests", "Fixtures", "tiny-gemma3")
+TINY = os.path.join(ROOT, "Tests", "Fixtures", "tiny-gemma3")
 FIXTURE = os.path.join(ROOT, "Tests", "TrainingCLITests", "Fixtures", "peft-interop")
 DEFAULT_MODEL = os.environ.get("FEEDBACKLOOP_MODEL") or os.path.join(
     os.environ.get("FEEDBACKLOOP_HOME", os.path.expanduser("~/.cache/feedbackloop")), "models",

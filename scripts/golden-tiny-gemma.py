@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden files for tiny Gemma 1, 2 and 3 models, computed by HF transformers (float32, eager).
 
-Writes Tests/GemmaTests/Fixtures/tiny-<arch>/: config.json, the weights as safetensors (Gemma 1 in
+Writes Tests/Fixtures/tiny-<arch>/ (shared by the test targets, TestSupport.SharedFixtures): config.json, the weights as safetensors (Gemma 1 in
 BF16 and sharded with an index, like google/gemma-2b; Gemma 2 in F16; Gemma 3 in F32), and
 expected.json with the input ids, the logits of every position, and 8 greedy tokens.
 
@@ -18,7 +18,7 @@ import sys
 import torch
 import transformers
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "GemmaTests", "Fixtures")
+OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures")
 COMMON = dict(vocab_size=128, hidden_size=32, intermediate_size=64, num_attention_heads=4,
               num_key_value_heads=2, head_dim=8, rms_norm_eps=1e-6, max_position_embeddings=256,
               bos_token_id=2, eos_token_id=1, pad_token_id=0, tie_word_embeddings=True)

@@ -2,6 +2,7 @@ import Foundation
 import Gemma
 import ModelFormats
 import Records
+import TestSupport
 import Testing
 
 /// Configurations: what is read from Hugging Face config.json and GGUF metadata, and what is refused.
@@ -66,8 +67,7 @@ import Testing
     }
 
     static func fixtureConfig(_ arch: String) throws -> HFConfig {
-        let dir = try #require(Bundle.module.url(forResource: "Fixtures/tiny-\(arch)", withExtension: nil))
-        return try HFConfig.load(path: dir.path + "/config.json")
+        return try HFConfig.load(path: SharedFixtures.path("tiny-\(arch)") + "/config.json")
     }
 
     /// The fixtures' config.json files are transformers 5's (`rope_parameters`, `layer_types`).

@@ -2,6 +2,7 @@ import Foundation
 import Gemma
 import Inference
 import TensorKit
+import TestSupport
 
 /// The default model as the setup installs it. Tests on it run when it is present; under CI
 /// (`CI` set) its absence is a failure, not a skip, since the setup installs it there.
@@ -28,7 +29,7 @@ enum RealModel {
     }
 }
 
-/// One line of the reference fixture (see Fixtures/README in the project's test resources).
+/// One line of the reference fixture, Tests/Fixtures/gemma-3-270m-reference.jsonl.
 struct ReferenceCase: Decodable {
     let prompt: String
     let ids: [Int]
@@ -38,7 +39,7 @@ struct ReferenceCase: Decodable {
     let greedy_text: String
 
     static func all() throws -> [ReferenceCase] {
-        let url = Bundle.module.url(forResource: "Fixtures/gemma-3-270m-reference", withExtension: "jsonl")!
+        let url = URL(fileURLWithPath: SharedFixtures.path("gemma-3-270m-reference.jsonl"))
         let text = try String(contentsOf: url, encoding: .utf8)
         return try text.split(separator: "\n").map { try JSONDecoder().decode(ReferenceCase.self, from: Data($0.utf8)) }
     }

@@ -3,7 +3,7 @@ import Gemma
 import Testing
 
 /// The default model against reference outputs of HF transformers (float32, exactly dequantized
-/// weights) and llama.cpp on the same GGUF (Fixtures/gemma-3-270m-reference.jsonl). Agreement
+/// weights) and llama.cpp on the same GGUF (Tests/Fixtures/gemma-3-270m-reference.jsonl). Agreement
 /// means: the same prompt token ids; top logits close to the float32 reference (llama.cpp, which
 /// quantizes activations inside its products, is 0.1 to 1.2 off); the same greedy tokens up to the
 /// first step whose margin between the two best logits is too small to decide in the last bits.

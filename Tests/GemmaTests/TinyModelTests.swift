@@ -1,6 +1,7 @@
 import Foundation
 import Gemma
 import TensorKit
+import TestSupport
 import Testing
 
 /// Tiny Gemma 1, 2 and 3 checkpoints written by HF transformers, with its logits and greedy tokens
@@ -17,7 +18,7 @@ import Testing
     static let pool = try! ComputePool(threads: 2)
 
     static func fixture(_ arch: String) throws -> (GemmaModel, Expected) {
-        let dir = Bundle.module.url(forResource: "Fixtures/tiny-\(arch)", withExtension: nil)!.path
+        let dir = SharedFixtures.path("tiny-\(arch)")
         let model = try ModelLoader.loadModel(path: dir, pool: pool, precision: .exact)
         let expected = try JSONDecoder().decode(
             Expected.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/expected.json")))

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormats
+import TestSupport
 import Testing
 @testable import Tokenizers
 
@@ -14,7 +15,7 @@ enum DefaultModel {
 }
 
 /// The real Gemma 3 vocabulary against ids computed by HF transformers and llama.cpp (they agree on
-/// all of them; see Fixtures/gemma-3-270m-reference.jsonl). Runs only where the default model is
+/// all of them; see Tests/Fixtures/gemma-3-270m-reference.jsonl). Runs only where the default model is
 /// installed (`scripts/setup` installs it).
 @Suite(.enabled(if: DefaultModel.path != nil))
 struct GemmaVocabularyTests {
@@ -27,7 +28,7 @@ struct GemmaVocabularyTests {
     }
 
     static func references() throws -> [Reference] {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures/gemma-3-270m-reference", withExtension: "jsonl"))
+        let url = URL(fileURLWithPath: SharedFixtures.path("gemma-3-270m-reference.jsonl"))
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         return try lines.map { line in
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

@@ -11,7 +11,7 @@ import Training
 /// vocabulary built here to tokenise text pairs for it, and helpers that run orpo-train in-process.
 enum TinyTraining {
     static let pool = try! ComputePool(threads: 2)
-    static let modelPath = Bundle.module.resourcePath! + "/Fixtures/tiny-gemma3"
+    static let modelPath = SharedFixtures.path("tiny-gemma3")
 
     static func model() throws -> GemmaModel {
         try ModelLoader.loadModel(path: modelPath, pool: pool, precision: .exact)

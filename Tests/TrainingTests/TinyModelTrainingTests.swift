@@ -2,6 +2,7 @@ import Adapters
 import Foundation
 import Gemma
 import TensorKit
+import TestSupport
 import Testing
 @testable import Training
 
@@ -11,7 +12,7 @@ import Testing
     static let pool = try! ComputePool(threads: 2)
 
     static func model(_ arch: String) throws -> GemmaModel {
-        let dir = Bundle.module.resourcePath! + "/Fixtures/tiny-\(arch)"
+        let dir = SharedFixtures.path("tiny-\(arch)")
         return try ModelLoader.loadModel(path: dir, pool: pool, precision: .exact)
     }
 
@@ -44,7 +45,7 @@ import Testing
     func trainingForwardMatchesTransformers(_ arch: String) throws {
         struct Expected: Decodable { let ids: [Int]; let logits: [[Float]] }
         let model = try Self.model(arch)
-        let dir = Bundle.module.resourcePath! + "/Fixtures/tiny-\(arch)"
+        let dir = SharedFixtures.path("tiny-\(arch)")
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/expected.json")))
         let empty = LoRAAdapter(config: AdapterConfig(r: 1, loraAlpha: 1, targetModules: ["q_proj"]),
                                 layers: Array(repeating: [:], count: model.config.layerCount))
