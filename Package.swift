@@ -52,9 +52,9 @@ let package = Package(
         // an adapter's name and digest, applying it to a loaded model, and merging it into a weight.
         .target(name: "Adapters", dependencies: ["Gemma", "TensorKit", "ModelFormats", "JSON", "Archive", "Hashing"]),
 
-        // MARK: Records: the JSONL plumbing every filter shares (reading, writing, diagnostics,
-        // error policy, exit statuses, durations, the tool entry point).
-        .target(name: "Records", dependencies: ["JSON", argumentParser]),
+        // MARK: Records: JSON Lines in and out (reading with line numbers, writing, timestamps) and
+        // the two errors a record can meet (a bad record, a fatal one); no argument parser.
+        .target(name: "Records", dependencies: ["JSON"]),
 
         // MARK: Domain libraries.
         // gemma-infer: records in, answers out; the default model.
@@ -70,78 +70,97 @@ let package = Package(
         // a model, calibration.
         .target(name: "Judging", dependencies: ["Records", "HTTPClient", "Hashing", "Gemma"]),
         // score-window and drift-alert: windows, percentiles, drift statistics, alert rules, notifiers.
-        .target(name: "Monitoring", dependencies: ["Records", "HTTPClient", "Hashing", argumentParser]),
+        .target(name: "Monitoring", dependencies: ["Records", "HTTPClient", "Hashing"]),
         // A deployment's policy as data (topics, the refusal and the wordings that count as one, the
         // gate's bounds) with the one refusal detector; the evaluation over it (the per-answer rule,
         // figures, the promotion gate).
         .target(name: "Policy", dependencies: ["Records"]),
         .target(name: "Evaluation", dependencies: ["Policy", "Records"]),
         // orpo-pairs: judged traffic in, ORPO preference pairs out (TRL's prompt/chosen/rejected form).
-        .target(name: "PairBuilding", dependencies: ["Records", "HTTPClient", "Policy", argumentParser]),
+        .target(name: "PairBuilding", dependencies: ["Records", "HTTPClient", "Policy"]),
         // LoRA training on the CPU: the backward of every Gemma op, ORPO as TRL computes it; the
         // adapter it trains (factors with gradients) converts to and from Adapters' PEFTAdapter.
         .target(name: "Training", dependencies: ["Adapters", "Gemma", "TensorKit", "COpenBLAS", "Records", "Tokenizers"]),
-        // orpo-train as a command (pairs in, metrics out, adapter and checkpoints written), in a
-        // library so that tests run it in-process.
-        .target(name: "TrainingCLI", dependencies: [
-            "Training", "Adapters", "Inference", "Gemma", "Records", "TensorKit", argumentParser,
-        ]),
         // lora-merge: merge an adapter into the weights and write a GGUF file or a Hugging Face checkpoint.
-        .target(name: "Merging", dependencies: ["Adapters", "Gemma", "ModelFormats", "TensorKit", "Records", argumentParser]),
+        .target(name: "Merging", dependencies: ["Adapters", "Gemma", "ModelFormats", "TensorKit", "Records"]),
 
-        // MARK: Executables: one per tool, each only calling its command.
-        .executableTarget(name: "gemma-infer", dependencies: ["Inference", "Serving", "Adapters", argumentParser]),
-        .executableTarget(name: "judge", dependencies: [
-            "Judging", "Inference", "Gemma", "Records", "TensorKit", "Adapters", argumentParser,
+        // MARK: The command-line layer: what every tool shares. One Diagnostics (and a swift-log
+        // handler in its form, for the server), the exit-status table, --on-error and the one record
+        // loop (in order, with up to N records in flight), shared option groups, durations, the
+        // default model, --version and the entry point that maps ArgumentParser's statuses to ours.
+        .target(name: "CommandLineTool", dependencies: [
+            "Records", argumentParser, .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "score-window", dependencies: ["Monitoring", "Records"]),
-        .executableTarget(name: "drift-alert", dependencies: ["Monitoring", "Records"]),
-        .executableTarget(name: "orpo-pairs", dependencies: ["PairBuilding", "Records"]),
-        .executableTarget(name: "orpo-train", dependencies: ["TrainingCLI", "Records"]),
-        .executableTarget(name: "lora-merge", dependencies: ["Merging", "Records"]),
-        // The evaluation's command-line front for the loop's scripts (gate, figures).
-        .executableTarget(name: "loop-eval", dependencies: ["Evaluation", "Policy", "Records", argumentParser]),
+
+        // MARK: Commands: one library per tool, one file per command or subcommand, so that tests
+        // run a tool in-process and a tool links only the domain it fronts.
+        .target(name: "GemmaInferCLI", dependencies: ["CommandLineTool", "Inference", "Serving", "Adapters", "Gemma", "TensorKit"]),
+        .target(name: "JudgeCLI", dependencies: [
+            "CommandLineTool", "Judging", "Inference", "Gemma", "TensorKit", "Adapters", "HTTPClient",
+        ]),
+        .target(name: "ScoreWindowCLI", dependencies: ["CommandLineTool", "Monitoring"]),
+        .target(name: "DriftAlertCLI", dependencies: ["CommandLineTool", "Monitoring", "HTTPClient"]),
+        .target(name: "OrpoPairsCLI", dependencies: ["CommandLineTool", "PairBuilding", "Policy", "HTTPClient"]),
+        // orpo-train's command, with the parts of a run around the trainer (pair reading and
+        // truncation, checkpoints, the run's settings file).
+        .target(name: "TrainingCLI", dependencies: [
+            "CommandLineTool", "Training", "Adapters", "Inference", "Gemma", "TensorKit",
+        ]),
+        .target(name: "LoRAMergeCLI", dependencies: ["CommandLineTool", "Merging"]),
+        // loop-eval: the evaluation's front for the loop's scripts (gate, figures).
+        .target(name: "LoopEvalCLI", dependencies: ["CommandLineTool", "Evaluation", "Policy"]),
+
+        // MARK: Executables: one per tool, each main.swift only calling its command.
+        .executableTarget(name: "gemma-infer", dependencies: ["GemmaInferCLI", "CommandLineTool"]),
+        .executableTarget(name: "judge", dependencies: ["JudgeCLI", "CommandLineTool"]),
+        .executableTarget(name: "score-window", dependencies: ["ScoreWindowCLI", "CommandLineTool"]),
+        .executableTarget(name: "drift-alert", dependencies: ["DriftAlertCLI", "CommandLineTool"]),
+        .executableTarget(name: "orpo-pairs", dependencies: ["OrpoPairsCLI", "CommandLineTool"]),
+        .executableTarget(name: "orpo-train", dependencies: ["TrainingCLI", "CommandLineTool"]),
+        .executableTarget(name: "lora-merge", dependencies: ["LoRAMergeCLI", "CommandLineTool"]),
+        .executableTarget(name: "loop-eval", dependencies: ["LoopEvalCLI", "CommandLineTool"]),
         .executableTarget(name: "bench-kernels", dependencies: ["TensorKit", "CKernels"]),
 
         // MARK: Tests. Tiny models built in the tests for most cases; the real default model where
         // installed (under CI its absence fails). Fixtures several targets read (the tiny Gemma
         // checkpoints, the default model's reference outputs) are kept once in Tests/Fixtures and
         // found through TestSupport.SharedFixtures, since SwiftPM copies resources per target.
-        .target(name: "TestSupport", dependencies: ["Records"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Records", "CommandLineTool"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
-        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "JSON", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GemmaTests", dependencies: ["Gemma", "Inference", "ModelFormats", "Records", "TestSupport"]),
-        .testTarget(name: "RecordsTests", dependencies: ["Records"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "CommandLineTool"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport", "CommandLineTool"]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", "Inference", "Gemma", "Records", "HTTPClient", "ModelFormats", "Tokenizers", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "JudgingTests", dependencies: ["Judging", "TestSupport", "Inference", "Gemma", "TensorKit"],
+        .testTarget(name: "JudgingTests", dependencies: ["Judging", "JudgeCLI", "CommandLineTool", "TestSupport", "Inference", "Gemma", "TensorKit"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "TestSupport", "HTTPClient", "Hashing"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Evaluation", "Records", "TestSupport"]),
-        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "Policy", "TestSupport"]),
+        .testTarget(name: "PairBuildingTests", dependencies: ["PairBuilding", "OrpoPairsCLI", "CommandLineTool", "Policy", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "TrainingCLI", "Adapters", "Gemma", "TensorKit", "ModelFormats", "Tokenizers", "Archive", "Inference",
             "TestSupport",
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingCLITests", dependencies: [
-            "TrainingCLI", "Training", "Adapters", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport",
+            "TrainingCLI", "CommandLineTool", "Training", "Adapters", "Gemma", "Tokenizers", "TensorKit", "Records", "TestSupport",
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "MergingTests", dependencies: [
-            "Merging", "Adapters", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference", argumentParser,
+            "Merging", "LoRAMergeCLI", "CommandLineTool", "Adapters", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference", "TestSupport", argumentParser,
         ]),
         // The whole loop (scripts/loop --quick) on the real default model, with this build's tools.
         .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference", "Policy", "Evaluation"]),
         // The man pages: required sections, every --help option named, every EXAMPLES block run,
-        // usage errors exiting 2.
-        .testTarget(name: "DocsTests", dependencies: ["TestSupport", "Records", "Inference"], resources: [.copy("Fixtures")]),
+        // usage errors exiting 2, the exit statuses each page lists shown by runs, --version.
+        .testTarget(name: "DocsTests", dependencies: ["TestSupport", "Records", "CommandLineTool"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -28,21 +28,28 @@ public final class Diagnostics {
 
     public func error(_ message: String, at location: RecordLocation? = nil) {
         errorCount += 1
-        sink(format("error", message, location))
+        sink(Self.line(tool: tool, level: .error, message, at: location))
     }
 
     public func warning(_ message: String, at location: RecordLocation? = nil) {
         warningCount += 1
-        sink(format("warning", message, location))
+        sink(Self.line(tool: tool, level: .warning, message, at: location))
     }
 
     /// An informational line (not counted), e.g. a summary at the end of a run.
     public func note(_ message: String) {
-        sink("\(tool): \(message)")
+        sink(Self.line(tool: tool, level: .note, message))
     }
 
-    private func format(_ level: String, _ message: String, _ location: RecordLocation?) -> String {
-        guard let location else { return "\(tool): \(level): \(message)" }
-        return "\(tool): \(level): \(message) (\(location))"
+    /// What a line says about itself: `error` and `warning` are named in it, a note is not.
+    public enum Level: String, Sendable {
+        case error, warning, note
+    }
+
+    /// The one form of a diagnostic line, shared with `DiagnosticsLogHandler` (a server's messages).
+    public static func line(tool: String, level: Level, _ message: String, at location: RecordLocation? = nil) -> String {
+        let head = level == .note ? "\(tool): " : "\(tool): \(level.rawValue): "
+        guard let location else { return head + message }
+        return head + message + " (\(location))"
     }
 }

@@ -12,31 +12,3 @@ import ArgumentParser
 public enum ErrorPolicy: String, CaseIterable, Sendable, ExpressibleByArgument {
     case mark, skip, fail
 }
-
-/// A record the tool could not process: thrown by a per-record closure, handled by the policy.
-public struct RecordError: Error, CustomStringConvertible, Equatable {
-    public var message: String
-
-    public init(_ message: String) { self.message = message }
-
-    public var description: String { message }
-}
-
-/// An error that ends the run whatever the policy (bad configuration, unusable output): exit 2.
-public struct FatalError: Error, CustomStringConvertible {
-    public var message: String
-
-    public init(_ message: String) { self.message = message }
-
-    public var description: String { message }
-}
-
-/// Exit statuses shared by the filters.
-public enum ExitStatus {
-    /// Everything was processed.
-    public static let success: Int32 = 0
-    /// Some records failed (marked or skipped); for grep-like tools, "yes".
-    public static let recordsFailed: Int32 = 1
-    /// Usage error, unreadable input, `--on-error fail`, or another fatal error.
-    public static let fatal: Int32 = 2
-}

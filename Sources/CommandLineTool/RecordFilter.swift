@@ -30,14 +30,57 @@ public final class RecordFilter {
 
     private enum Stop: Error { case fatal, quiet }
 
+    /// How a malformed line is passed on under `mark`; by default as the error record above. A tool
+    /// whose output is not one record per input (judge --calibrate) counts it instead.
+    public var markMalformed: ((_ raw: String, _ reason: String, RecordLocation) throws -> Void)?
+
     /// Calls `process` for each record (it emits with the given closure), then `finish` at the end of
     /// input, and returns the exit status.
     public func run(
         process: (JSONObject, RecordLocation, _ emit: (JSONObject) throws -> Void) throws -> Void,
         finish: (_ emit: (JSONObject) throws -> Void) throws -> Void = { _ in }
     ) -> Int32 {
+        run(jobs: 1, work: { record, _ in record }, deliver: process, finish: finish)
+    }
+
+    /// The record loop with up to `jobs` records in flight: `work` runs on worker threads (one per
+    /// record in flight; with one job, on the caller's thread), and `deliver` gets each result on the
+    /// caller's thread in input order, as soon as every earlier line is delivered. A malformed line
+    /// keeps its place among the records still in flight. `deliver` emits, or throws a record error
+    /// (the record is then marked, skipped or fatal by the policy), or reports a failure of its own
+    /// with `recordFailed`.
+    public func run<Output>(
+        jobs: Int,
+        work: @escaping @Sendable (JSONObject, RecordLocation) -> Output,
+        deliver: (Output, RecordLocation, _ emit: (JSONObject) throws -> Void) throws -> Void,
+        finish: (_ emit: (JSONObject) throws -> Void) throws -> Void = { _ in }
+    ) -> Int32 {
+        let queue = OrderedWorkQueue<Line<Output>>(width: jobs)
         var sawFatal = false
         let emit: (JSONObject) throws -> Void = { [writer] in try writer.write($0) }
+        func handle(_ line: Line<Output>) throws {
+            switch line {
+            case let .malformed(raw, reason, location):
+                try recordFailed(reason, at: location) {
+                    if let markMalformed {
+                        try markMalformed(raw, reason, location)
+                    } else {
+                        try emit(["error": .string(reason), "line": JSONValue(location.line),
+                                  "source": .string(location.source), "raw": .string(raw)])
+                    }
+                }
+            case let .record(record, output, location):
+                do {
+                    try deliver(output, location, emit)
+                } catch let error where Self.isRecordError(error) {
+                    try recordFailed("\(error)", at: location) {
+                        var marked = record
+                        marked["error"] = .string("\(error)")
+                        try emit(marked)
+                    }
+                }
+            }
+        }
         do {
             for item in JSONLReader(paths: options.inputs) {
                 switch item {
@@ -46,31 +89,24 @@ public final class RecordFilter {
                     sawFatal = true
                     if options.onError == .fail { throw Stop.fatal }
                 case let .malformed(raw, reason, location):
-                    try recordFailed(reason, at: location) {
-                        try emit(["error": .string(reason), "line": JSONValue(location.line),
-                                  "source": .string(location.source), "raw": .string(raw)])
-                    }
+                    try queue.submit({ .malformed(raw, reason, location) }, deliver: handle)
                 case let .record(record, location):
-                    do {
-                        try process(record, location, emit)
-                    } catch let error where Self.isRecordError(error) {
-                        try recordFailed("\(error)", at: location) {
-                            var marked = record
-                            marked["error"] = .string("\(error)")
-                            try emit(marked)
-                        }
-                    }
+                    try queue.submit({ .record(record, work(record, location), location) }, deliver: handle)
                 }
             }
+            try queue.finish(deliver: handle)
             try finish(emit)
             try writer.flush()
         } catch Stop.fatal {
+            try? queue.finish { _ in }
             try? writer.flush()
             return ExitStatus.fatal
         } catch Stop.quiet, JSONLWriter.Failure.brokenPipe {
+            try? queue.finish { _ in }
             return ExitStatus.success
         } catch {
             diagnostics.error("\(error)")
+            try? queue.finish { _ in }
             try? writer.flush()
             return ExitStatus.fatal
         }
@@ -82,7 +118,9 @@ public final class RecordFilter {
         !(error is FatalError || error is JSONLWriter.Failure || error is Stop)
     }
 
-    private func recordFailed(_ message: String, at location: RecordLocation, mark: () throws -> Void) throws {
+    /// Counts and reports a record that failed, then applies the policy: under `mark` calls `mark`
+    /// (which passes the record on), under `skip` drops it, under `fail` ends the run with status 2.
+    public func recordFailed(_ message: String, at location: RecordLocation, mark: () throws -> Void) throws {
         failedRecords += 1
         diagnostics.error(message, at: location)
         switch options.onError {
@@ -91,4 +129,10 @@ public final class RecordFilter {
         case .fail: throw Stop.fatal
         }
     }
+}
+
+/// An input line in the record loop: a record with its work's result, or a line that is not a record.
+private enum Line<Output> {
+    case record(JSONObject, Output, RecordLocation)
+    case malformed(String, String, RecordLocation)
 }

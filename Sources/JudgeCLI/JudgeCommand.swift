@@ -1,5 +1,6 @@
 import Adapters
 import ArgumentParser
+import CommandLineTool
 import Foundation
 import Gemma
 import HTTPClient
@@ -8,8 +9,8 @@ import Judging
 import Records
 import TensorKit
 
-struct JudgeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct JudgeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "judge",
         abstract: "Score question/answer records with an LLM judge or a check that needs no model.",
         discussion: """
@@ -18,7 +19,8 @@ struct JudgeCommand: ParsableCommand {
         prompt_tokens, completion_tokens, latency_ms, cost. A reply without a readable score is \
         parse_error with the reply kept in "raw", never a score. Exit status: 0 all judged, 1 some \
         records failed, 2 fatal. See man/judge.1.
-        """)
+        """,
+        version: ToolVersion.current)
 
     @Option(help: ArgumentHelp("Judge config file (see examples/judges/README.md).", valueName: "file"))
     var config: String?
@@ -32,8 +34,10 @@ struct JudgeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Allowed scores of --template, comma-separated (default 0,1).", valueName: "list"))
     var scores: String?
 
-    @Option(help: "The metric's name (overrides the config's).")
-    var name: String?
+    @Option(help: ArgumentHelp("The metric's name (overrides the config's).", valueName: "name"))
+    var metric: String?
+    @Option(name: .customLong("name"), help: .hidden)
+    var oldMetric: String?
 
     @Option(name: .customLong("pass-threshold"), help: "A record passes when its score is at least this (overrides the config's).")
     var passThreshold: Double?
@@ -53,11 +57,11 @@ struct JudgeCommand: ParsableCommand {
 
     @Option(name: .customLong("base-url"), help: ArgumentHelp("OpenAI-compatible API root, e.g. https://api.openai.com/v1 (default: $OPENAI_BASE_URL). The key is read from $OPENAI_API_KEY.", valueName: "url"))
     var baseURL: String?
-    @Option(help: "The judging model's name on the server.")
+    @Option(help: ArgumentHelp("The judging model: its name on the server (with --base-url), or with --local a GGUF file or Hugging Face checkpoint (default: the installed Gemma 3 270M).", valueName: "model"))
     var model: String?
-    @Flag(help: "Judge with the default local model in process (see --local-model).")
+    @Flag(help: "Judge with a local model in process (--model, or the installed one).")
     var local = false
-    @Option(name: .customLong("local-model"), help: ArgumentHelp("Judge with this GGUF file or Hugging Face checkpoint in process.", valueName: "path"))
+    @Option(name: .customLong("local-model"), help: .hidden)
     var localModel: String?
     @Option(name: .customLong("local-adapter"), help: ArgumentHelp("A PEFT LoRA adapter (directory or .tar.gz) applied to the local model (default: the config's local_adapter).", valueName: "path"))
     var localAdapter: String?
@@ -66,8 +70,8 @@ struct JudgeCommand: ParsableCommand {
     @Flag(help: "Have the local model write an explanation after the score (slow on a CPU).")
     var explain = false
 
-    @Option(help: "Seconds for one HTTP request.")
-    var timeout: Double = 60
+    @Option(help: ArgumentHelp("Time allowed for one HTTP request (60, 60s, 2m).", valueName: "duration"))
+    var timeout = DurationArgument(seconds: 60)
     @Option(help: "Attempts per request, the first included (retries on 429, 5xx, timeouts).")
     var attempts = 4
     @Option(help: "Sampling temperature of the judging model.")
@@ -111,17 +115,21 @@ struct JudgeCommand: ParsableCommand {
 
     @OptionGroup var filter: RecordFilterOptions
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         let sources = [config != nil, check != nil, template != nil].filter { $0 }.count
         guard sources == 1 else { throw ValidationError("give exactly one of --config, --check, --template") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("-j must be between 1 and 256") }
         guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout.seconds > 0 else { throw ValidationError("--timeout must be positive") }
+        _ = try OptionAlias.value(metric, "--metric", old: oldMetric, "--name")
+        if local { _ = try OptionAlias.value(model, "--model", old: localModel, "--local-model") }
         if let rpm, rpm <= 0 { throw ValidationError("--rpm must be positive") }
         if let sample, !(0...1).contains(sample) { throw ValidationError("--sample must be between 0 and 1") }
     }
 
-    func run() throws {
+    public func run() throws {
         let diagnostics = Diagnostics(tool: "judge")
         if trainingPairs { return try writeTrainingPairs(diagnostics: diagnostics) }
         let judge: Judge
@@ -171,7 +179,7 @@ struct JudgeCommand: ParsableCommand {
             }
             cfg = JudgeConfig(name: "custom", gradingType: .custom, template: template, scores: list, source: "--template")
         }
-        if let name { cfg.name = name }
+        if let name = metric ?? oldMetric { cfg.name = name }
         if let passThreshold { cfg.passThreshold = passThreshold }
         let mapped: [(String, String?)] = [("question", questionField), ("answer", answerField), ("reference", referenceField),
                                            ("context", contextField), ("answer_a", answerAField), ("answer_b", answerBField)]
@@ -193,9 +201,10 @@ struct JudgeCommand: ParsableCommand {
         if cfg.gradingType == .check {
             backend = nil
         } else if local || localModel != nil {
-            let path = localModel ?? DefaultModel.path
+            // --local-model PATH is the old spelling of --local --model PATH.
+            let path = localModel ?? model ?? DefaultModel.path
             guard FileManager.default.fileExists(atPath: path) else {
-                throw JudgeError.backendUnavailable("no model at \(path); run scripts/setup or pass --local-model")
+                throw JudgeError.backendUnavailable("no model at \(path); run scripts/setup or pass --model")
             }
             let pool = try ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let loaded = try ModelLoader.load(path: path, pool: pool)
@@ -217,7 +226,7 @@ struct JudgeCommand: ParsableCommand {
             }
             guard let model else { throw JudgeError.backendUnavailable("--model is needed with --base-url") }
             var settings = OpenAISettings(baseURL: url, model: model, apiKey: env["OPENAI_API_KEY"])
-            settings.timeout = timeout
+            settings.timeout = timeout.seconds
             settings.retry = RetryPolicy(maxAttempts: attempts)
             settings.temperature = temperature
             settings.maxTokens = maxTokens

@@ -1,12 +1,15 @@
+import CommandLineTool
 import Foundation
+import Judging
 import Records
 
 /// One run of the `judge` filter: reads records, judges up to `jobs` of them at once, writes them in
 /// input order with the verdict added, reports failures on stderr, and works out the exit status.
 ///
-/// It follows `RecordFilter`'s conventions (`--on-error` for malformed lines, a closed pipe ends
-/// quietly) with its own read loop, because a malformed line must take its place in the output
-/// between records still being judged rather than jump ahead of them.
+/// The loop is the tools' one record loop (`RecordFilter` with `jobs` records in flight), so
+/// `--on-error`, malformed lines (which keep their place between records still being judged) and a
+/// closed pipe behave as in every filter. A record whose verdict is "error" or "parse_error" is a
+/// failed record: under mark it is written with its verdict, under skip dropped, under fail fatal.
 ///
 /// Exit status: 0 when every record was judged (or deliberately left out by `--sample` or the
 /// budget), 1 when some records ended in "error" or "parse_error" or a line was malformed, 2 on a
@@ -22,7 +25,6 @@ public final class JudgeRun {
     public var calibrateLabelField: String?
 
     public private(set) var counts: [Verdict.Status: Int] = [:]
-    public private(set) var malformedLines = 0
     public private(set) var calibration = Calibration()
 
     public init(judge: Judge, options: RecordFilterOptions, writer: JSONLWriter, diagnostics: Diagnostics) {
@@ -32,55 +34,31 @@ public final class JudgeRun {
         self.diagnostics = diagnostics
     }
 
-    /// A line's outcome, in input order.
-    enum Item {
-        case judged(JSONObject, Verdict, RecordLocation)
-        case malformed(raw: String, reason: String, RecordLocation)
-    }
-
-    private struct Stop: Error {}
-
     public func run() -> Int32 {
-        let queue = OrderedWorkQueue<Item>(width: jobs)
-        let judge = self.judge
-        var sawFatal = false
-        do {
-            for item in JSONLReader(paths: options.inputs) {
-                switch item {
-                case let .unreadable(source, reason):
-                    diagnostics.error("\(source): \(reason)")
-                    sawFatal = true
-                    if options.onError == .fail { throw Stop() }
-                case let .malformed(raw, reason, location):
-                    try queue.submit({ .malformed(raw: raw, reason: reason, location) }, deliver: handle)
-                case let .record(record, location):
-                    try queue.submit({
-                        let (out, verdict) = judge.annotate(record)
-                        return .judged(out, verdict, location)
-                    }, deliver: handle)
-                }
-            }
-            try queue.finish(deliver: handle)
-            if let labelField = calibrateLabelField {
-                try writer.write(calibration.report(metric: judge.config.name, labelField: labelField, extra: extraReport))
-            }
-            try writer.flush()
-        } catch is Stop {
-            try? queue.finish { _ in }
-            try? writer.flush()
-            return ExitStatus.fatal
-        } catch JSONLWriter.Failure.brokenPipe {
-            try? queue.finish { _ in }
-            return ExitStatus.success
-        } catch {
-            diagnostics.error("\(error)")
-            try? queue.finish { _ in }
-            return ExitStatus.fatal
+        let filter = RecordFilter(tool: "judge", options: options, writer: writer, diagnostics: diagnostics)
+        if calibrateLabelField != nil {
+            filter.markMalformed = { [unowned self] _, _, _ in self.calibration.skip("malformed") }
         }
-        summarize()
-        if sawFatal { return ExitStatus.fatal }
-        let failed = (counts[.error] ?? 0) + (counts[.parseError] ?? 0) + malformedLines
-        return failed > 0 ? ExitStatus.recordsFailed : ExitStatus.success
+        let judge = self.judge
+        var finished = false
+        let status = filter.run(jobs: jobs, work: { record, _ in judge.annotate(record) }, deliver: { judged, location, emit in
+            let (record, verdict) = judged
+            counts[verdict.status, default: 0] += 1
+            if verdict.status.isFailure {
+                try filter.recordFailed("\(judge.config.name): \(verdict.status.rawValue): \(verdict.reason ?? "")", at: location) {
+                    try emitOrCount(record, verdict, emit)
+                }
+            } else {
+                try emitOrCount(record, verdict, emit)
+            }
+        }, finish: { emit in
+            if let labelField = calibrateLabelField {
+                try emit(calibration.report(metric: judge.config.name, labelField: labelField, extra: extraReport))
+            }
+            finished = true
+        })
+        if finished { summarize() }
+        return status
     }
 
     private var extraReport: JSONObject {
@@ -93,37 +71,10 @@ public final class JudgeRun {
         return extra
     }
 
-    private func handle(_ item: Item) throws {
-        switch item {
-        case let .malformed(raw, reason, location):
-            malformedLines += 1
-            diagnostics.error(reason, at: location)
-            switch options.onError {
-            case .mark:
-                if calibrateLabelField == nil {
-                    try writer.write(["error": .string(reason), "line": JSONValue(location.line),
-                                      "source": .string(location.source), "raw": .string(raw)])
-                } else {
-                    calibration.skip("malformed")
-                }
-            case .skip: break
-            case .fail: throw Stop()
-            }
-        case let .judged(record, verdict, location):
-            counts[verdict.status, default: 0] += 1
-            if verdict.status.isFailure {
-                diagnostics.error("\(judge.config.name): \(verdict.status.rawValue): \(verdict.reason ?? "")", at: location)
-                if options.onError == .fail { throw Stop() }
-                if options.onError == .skip { return }
-            }
-            try emitOrCount(record, verdict)
-        }
-    }
-
     /// Writes a judged record, or adds it to the calibration.
-    private func emitOrCount(_ record: JSONObject, _ verdict: Verdict) throws {
+    private func emitOrCount(_ record: JSONObject, _ verdict: Verdict, _ emit: (JSONObject) throws -> Void) throws {
         guard let labelField = calibrateLabelField else {
-            try writer.write(record)
+            try emit(record)
             return
         }
         guard let labelValue = record.value(atPath: labelField), let label = Calibration.className(labelValue) else {

@@ -91,7 +91,7 @@ public struct Verdict: Sendable, Equatable {
         return o
     }
 
-    static func number(_ value: Double) -> JSONValue {
+    public static func number(_ value: Double) -> JSONValue {
         value == value.rounded() && abs(value) < 1e15 ? .int(Int64(value)) : .double(rounded(value))
     }
 

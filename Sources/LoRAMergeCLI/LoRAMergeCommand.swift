@@ -1,5 +1,7 @@
 import ArgumentParser
+import CommandLineTool
 import Foundation
+import Merging
 import Records
 
 extension MergedWeightType: ExpressibleByArgument {}
@@ -12,24 +14,35 @@ public struct LoRAMergeCommand: ParsableCommand {
         abstract: "Merge a PEFT LoRA adapter into a Gemma model: W += scaling · (B @ A), in float32.",
         discussion: """
         The adapter is a directory holding adapter_config.json and adapter_model.safetensors, or a \
-        .tar.gz of one. When --out ends in .gguf the base must be a GGUF file: every tensor and all \
-        metadata and vocabulary are copied, the adapted weights stored as --type. Otherwise --out is a \
-        Hugging Face checkpoint directory (config.json, model.safetensors). Progress goes to stderr; \
+        .tar.gz of one. When --output ends in .gguf the model must be a GGUF file: every tensor and all \
+        metadata and vocabulary are copied, the adapted weights stored as --type. Otherwise --output is \
+        a Hugging Face checkpoint directory (config.json, model.safetensors). Progress goes to stderr; \
         exit status 0 on success, 2 on any error. See lora-merge(1).
 
         Examples:
-          lora-merge --base gemma-3-270m-q4_k_m.gguf --adapter banking-lora --out banking.gguf --type q8_0
-          lora-merge --base gemma-3-270m-q4_k_m.gguf --adapter banking-lora.tar.gz --out banking-hf
-        """)
+          lora-merge --model gemma-3-270m-q4_k_m.gguf --adapter banking-lora -o banking.gguf --type q8_0
+          lora-merge --adapter banking-lora.tar.gz -o banking-hf
+        """,
+        version: ToolVersion.current)
 
-    @Option(help: ArgumentHelp("Base model: a GGUF file or a Hugging Face checkpoint directory.", valueName: "path"))
-    public var base: String
+    @OptionGroup public var modelOption: ModelOption
+    @Option(name: .customLong("base"), help: .hidden)
+    var oldModel: String?
+
+    /// The model the adapter is merged into: `--model` (or its old spelling `--base`), by default
+    /// the installed one.
+    public var base: String { modelOption.model ?? oldModel ?? modelOption.path }
 
     @Option(help: ArgumentHelp("PEFT adapter directory or .tar.gz.", valueName: "path"))
     public var adapter: String
 
-    @Option(help: ArgumentHelp("Output: a .gguf file, or a directory for a Hugging Face checkpoint.", valueName: "path"))
-    public var out: String
+    @Option(name: [.short, .long], help: ArgumentHelp("Output: a .gguf file, or a directory for a Hugging Face checkpoint.", valueName: "path"))
+    public var output: String?
+    @Option(name: .customLong("out"), help: .hidden)
+    var oldOutput: String?
+
+    /// `-o/--output`, or its old spelling `--out` (validate() requires one).
+    public var out: String { output ?? oldOutput ?? "" }
 
     @Option(help: "Element type of the merged weights: f32, f16, or q8_0 (GGUF only).")
     public var type: MergedWeightType = .f32
@@ -40,6 +53,10 @@ public struct LoRAMergeCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        _ = try OptionAlias.value(modelOption.model, "--model", old: oldModel, "--base")
+        guard try OptionAlias.value(output, "--output", old: oldOutput, "--out") != nil else {
+            throw ValidationError("Missing expected argument '--output <path>'")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 

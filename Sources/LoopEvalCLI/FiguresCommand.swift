@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineTool
 import Evaluation
 import Policy
 import Records

@@ -1,9 +1,10 @@
 import ArgumentParser
+import CommandLineTool
 
 /// `loop-eval`: the loop's evaluation by a deployment's policy, for scripts. man/loop-eval.1
 /// documents the same options.
-struct LoopEvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct LoopEvalCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "loop-eval",
         abstract: "Evaluate judged answers by a deployment's policy: the promotion gate and per-topic figures.",
         discussion: """
@@ -15,5 +16,8 @@ struct LoopEvalCommand: ParsableCommand {
         promote, 1 keep the current model, 2 bad input; figures 0, 1 some records could not be read, \
         2 fatal.
         """,
+        version: ToolVersion.current,
         subcommands: [GateCommand.self, FiguresCommand.self])
+
+    public init() {}
 }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Records
 
 /// Which side of a threshold is bad.
@@ -18,7 +17,7 @@ public enum Comparison: String, Codable, Sendable, CaseIterable {
 
 /// When a detected alert ends: by itself once the metric is back past the clear threshold (`auto`),
 /// or only by `drift-alert reset NAME` (`manual`), remembered across runs in the state file.
-public enum ResetPolicy: String, Codable, Sendable, CaseIterable, ExpressibleByArgument {
+public enum ResetPolicy: String, Codable, Sendable, CaseIterable {
     case auto, manual
 }
 

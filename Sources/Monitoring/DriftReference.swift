@@ -15,8 +15,9 @@ public final class DriftReference {
         learningWindows = windows
     }
 
-    /// A reference read from a JSONL file of traffic (or judged traffic) records.
-    public init(path: String, groupBy: [String], diagnostics: Diagnostics) throws {
+    /// A reference read from a JSONL file of traffic (or judged traffic) records; a line or record
+    /// that cannot be used is skipped and passed to `warn` with its location.
+    public init(path: String, groupBy: [String], warn: (String, RecordLocation) -> Void) throws {
         learningWindows = nil
         var used = 0
         for item in JSONLReader(paths: [path]) {
@@ -24,7 +25,7 @@ public final class DriftReference {
             case let .unreadable(source, reason):
                 throw FatalError("reference \(source): \(reason)")
             case let .malformed(_, reason, location):
-                diagnostics.warning("reference: skipped line: \(reason)", at: location)
+                warn("reference: skipped line: \(reason)", location)
             case let .record(record, location):
                 do {
                     let features = try TrafficFeatures(record: record)
@@ -37,7 +38,7 @@ public final class DriftReference {
                     }
                     used += 1
                 } catch {
-                    diagnostics.warning("reference: skipped record: \(error)", at: location)
+                    warn("reference: skipped record: \(error)", location)
                 }
             }
         }

@@ -1,8 +1,7 @@
-import ArgumentParser
 import Records
 
 /// The drift statistics score-window reports; raw values name them in the output record.
-public enum DriftTest: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
+public enum DriftTest: String, CaseIterable, Codable, Sendable {
     case psi
     case ks
     case jensenShannon = "jensen_shannon"

@@ -91,7 +91,7 @@ public struct SVGChart {
 
 /// Replaces a file's contents atomically (write a temporary file, then rename), so that a reader such
 /// as the textfile collector never sees half a file.
-func replaceFileAtomically(_ path: String, with text: String) throws {
+public func replaceFileAtomically(_ path: String, with text: String) throws {
     let temporary = path + ".tmp-\(getpid())"
     do {
         try text.write(toFile: temporary, atomically: false, encoding: .utf8)

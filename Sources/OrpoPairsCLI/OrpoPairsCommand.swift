@@ -1,5 +1,7 @@
 import ArgumentParser
+import CommandLineTool
 import HTTPClient
+import PairBuilding
 import Policy
 import Records
 
@@ -20,11 +22,12 @@ public struct OrpoPairsCommand: ParsableCommand {
         policy's refusal text for out-of-scope (off-topic) questions and the reference answer for \
         in-scope (banking) questions, or a teacher model's answer with --teacher-url. The policy \
         (--policy) is the bank's unless a file is given. Prompts are deduplicated after normalisation, \
-        prompts of the --eval files are refused, a --base dataset can be mixed in, and the output is \
+        prompts of the --held-out files are refused, a --mix dataset can be mixed in, and the output is \
         shuffled with --seed. A summary of what became of every record goes to stderr. Exit status: 0 \
         all went well, 1 some records could not become pairs (malformed, no reference, unknown topic, \
         teacher error), 2 fatal error.
-        """)
+        """,
+        version: ToolVersion.current)
 
     @Argument(help: ArgumentHelp("Judged traffic JSONL files; '-' or none reads standard input.", valueName: "file"))
     public var inputs: [String] = []
@@ -41,8 +44,13 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The judge metric whose verdict object selects records (default: the policy's; a dotted path reaches a nested one).", valueName: "name"))
     public var metric: String?
 
-    @Option(help: ArgumentHelp("Select records whose score is below this (default: the records the judge failed, pass false).", valueName: "score"))
-    public var threshold: Double?
+    @Option(name: .customLong("pass-threshold"), help: ArgumentHelp("Select records whose score is below this (default: the records the judge failed, pass false).", valueName: "score"))
+    public var passThreshold: Double?
+    @Option(name: .customLong("threshold"), help: .hidden)
+    var oldThreshold: Double?
+
+    /// `--pass-threshold`, or its old spelling `--threshold`.
+    public var threshold: Double? { passThreshold ?? oldThreshold }
 
     @Option(name: .customLong("question-field"), help: "The field holding the user's question (the pair's prompt).")
     public var questionField = "question"
@@ -68,8 +76,8 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(name: .customLong("teacher-model"), help: "The model name sent to the teacher.")
     public var teacherModel: String?
 
-    @Option(name: .customLong("teacher-timeout"), help: "Seconds allowed for each teacher request.")
-    public var teacherTimeout: Double = 120
+    @Option(name: .customLong("teacher-timeout"), help: ArgumentHelp("Time allowed for each teacher request (120, 120s, 2m).", valueName: "duration"))
+    public var teacherTimeout = DurationArgument(seconds: 120)
 
     @Option(name: .customLong("teacher-attempts"), help: "Attempts per question, the first included (retries back off exponentially).")
     public var teacherAttempts = 4
@@ -77,17 +85,32 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(name: .customLong("teacher-max-tokens"), help: "Tokens the teacher may generate per answer.")
     public var teacherMaxTokens = 512
 
-    @Option(name: .customLong("eval"), help: ArgumentHelp("Evaluation files whose prompts (normalised) must not be trained on (repeatable).", valueName: "file"))
-    public var evaluation: [String] = []
+    @Option(name: .customLong("held-out"), help: ArgumentHelp("Held-out (evaluation) files whose prompts (normalised) must not be trained on (repeatable).", valueName: "file"))
+    public var heldOut: [String] = []
+    @Option(name: .customLong("eval"), help: .hidden)
+    var oldHeldOut: [String] = []
+
+    /// `--held-out` files, with those given under the old spelling `--eval`.
+    public var evaluation: [String] { heldOut + oldHeldOut }
 
     @Option(help: ArgumentHelp("A preference dataset (prompt, chosen, rejected) to mix in (repeatable).", valueName: "file"))
-    public var base: [String] = []
+    public var mix: [String] = []
+    @Option(name: .customLong("base"), help: .hidden)
+    var oldMix: [String] = []
 
-    @Option(name: .customLong("base-ratio"), help: ArgumentHelp("Base pairs per traffic pair: round(R x traffic pairs) base rows are drawn (default: all).", valueName: "R"))
-    public var baseRatio: Double?
+    /// `--mix` files, with those given under the old spelling `--base`.
+    public var base: [String] { mix + oldMix }
 
-    @Option(help: "Seed of the shuffle and of the draw of base rows.")
-    public var seed: UInt64 = 0
+    @Option(name: .customLong("mix-ratio"), help: ArgumentHelp("Mixed-in pairs per traffic pair: round(R x traffic pairs) rows of the --mix dataset are drawn (default: all).", valueName: "R"))
+    public var mixRatio: Double?
+    @Option(name: .customLong("base-ratio"), help: .hidden)
+    var oldMixRatio: Double?
+
+    /// `--mix-ratio`, or its old spelling `--base-ratio`.
+    public var baseRatio: Double? { mixRatio ?? oldMixRatio }
+
+    @Option(help: "Seed of the shuffle and of the draw of mixed-in rows (default 42, as every tool's).")
+    public var seed: UInt64 = DefaultSeed.value
 
     @Flag(name: .customLong("no-shuffle"), help: "Keep input order: traffic pairs first, then base pairs.")
     public var noShuffle = false
@@ -101,14 +124,16 @@ public struct OrpoPairsCommand: ParsableCommand {
         if (teacherURL == nil) != (teacherModel == nil) {
             throw ValidationError("--teacher-url and --teacher-model go together")
         }
+        _ = try OptionAlias.value(passThreshold, "--pass-threshold", old: oldThreshold, "--threshold")
+        _ = try OptionAlias.value(mixRatio, "--mix-ratio", old: oldMixRatio, "--base-ratio")
         if let baseRatio, !(baseRatio >= 0 && baseRatio.isFinite) {
-            throw ValidationError("--base-ratio must be a number >= 0")
+            throw ValidationError("--mix-ratio must be a number >= 0")
         }
-        if baseRatio != nil && base.isEmpty { throw ValidationError("--base-ratio needs --base") }
-        if let threshold, !threshold.isFinite { throw ValidationError("--threshold must be a finite number") }
+        if baseRatio != nil && base.isEmpty { throw ValidationError("--mix-ratio needs --mix") }
+        if let threshold, !threshold.isFinite { throw ValidationError("--pass-threshold must be a finite number") }
         if teacherAttempts < 1 { throw ValidationError("--teacher-attempts must be >= 1") }
         if teacherMaxTokens < 1 { throw ValidationError("--teacher-max-tokens must be >= 1") }
-        if !(teacherTimeout > 0) { throw ValidationError("--teacher-timeout must be > 0") }
+        if !(teacherTimeout.seconds > 0) { throw ValidationError("--teacher-timeout must be > 0") }
         if refusal?.isEmpty == true { throw ValidationError("--refusal must not be empty") }
     }
 
@@ -154,7 +179,7 @@ public struct OrpoPairsCommand: ParsableCommand {
             let pairs = builder.output(base: baseRows, ratio: baseRatio, seed: noShuffle ? nil : seed)
             let summary = builder.summary
             if let requested = summary.baseRequested, requested > summary.basePairs {
-                diagnostics.warning("--base-ratio asked for \(requested) base pairs; only \(summary.basePairs) eligible rows in the base dataset")
+                diagnostics.warning("--mix-ratio asked for \(requested) mixed-in pairs; only \(summary.basePairs) eligible rows in the --mix dataset")
             }
             try write(pairs)
             for line in summary.lines { diagnostics.note(line) }
@@ -164,6 +189,8 @@ public struct OrpoPairsCommand: ParsableCommand {
             return summary.errors > 0 ? ExitStatus.recordsFailed : ExitStatus.success
         } catch JSONLWriter.Failure.brokenPipe {
             return ExitStatus.success
+        } catch is UnreadableInput {
+            return ExitStatus.fatal
         } catch {
             diagnostics.error("\(error)")
             return ExitStatus.fatal
@@ -178,7 +205,7 @@ public struct OrpoPairsCommand: ParsableCommand {
             let retry = RetryPolicy(maxAttempts: teacherAttempts)
             return TeacherModel(
                 baseURL: teacherURL, model: teacherModel, apiKey: apiKey, refusal: settings.refusal, retry: retry,
-                timeout: teacherTimeout, maxTokens: teacherMaxTokens, client: client
+                timeout: teacherTimeout.seconds, maxTokens: teacherMaxTokens, client: client
             ) { attempt, reason, delay in
                 diagnostics.warning("teacher attempt \(attempt) failed: \(reason); retrying in \(delay) s")
             }
@@ -187,29 +214,27 @@ public struct OrpoPairsCommand: ParsableCommand {
         return PolicyAnswers(refusal: settings.refusal, topics: settings.topics, references: ReferenceAnswers(rows: rows))
     }
 
-    /// Reads every input, reporting each record that could not become a pair for an error reason.
-    /// An unreadable input is fatal: a training set built from part of the traffic would look complete.
+    /// An unreadable input, already reported on stderr.
+    private struct UnreadableInput: Error {}
+
+    /// Reads every input through the tools' record loop, reporting each record that could not become
+    /// a pair for an error reason. Nothing is written per record (the pairs are shuffled and written
+    /// at the end), so a malformed line is counted by the builder rather than passed on. An
+    /// unreadable input is fatal: a training set built from part of the traffic would look complete.
     private func read(into builder: PairBuilder, diagnostics: Diagnostics) throws {
-        var unreadable: [String] = []
-        for item in JSONLReader(paths: inputs) {
-            switch item {
-            case let .unreadable(source, reason):
-                unreadable.append("\(source): \(reason)")
-            case let .malformed(_, reason, location):
-                builder.addMalformed(reason: reason)
-                diagnostics.error(reason, at: location)
-            case let .record(record, location):
-                let outcome = builder.add(record, at: location)
-                switch outcome {
-                case let .malformed(message): diagnostics.error(message, at: location)
-                case .noReference: diagnostics.error(ChosenAnswerError.noReference.description, at: location)
-                case .unknownTopic: diagnostics.error(ChosenAnswerError.unknownTopic.description, at: location)
-                case let .teacherError(message): diagnostics.error(ChosenAnswerError.teacher(message).description, at: location)
-                default: break
-                }
+        let filter = RecordFilter(tool: "orpo-pairs", options: RecordFilterOptions(inputs: inputs, onError: .mark),
+                                  diagnostics: diagnostics)
+        filter.markMalformed = { _, reason, _ in builder.addMalformed(reason: reason) }
+        let status = filter.run { record, location, _ in
+            switch builder.add(record, at: location) {
+            case let .malformed(message): diagnostics.error(message, at: location)
+            case .noReference: diagnostics.error(ChosenAnswerError.noReference.description, at: location)
+            case .unknownTopic: diagnostics.error(ChosenAnswerError.unknownTopic.description, at: location)
+            case let .teacherError(message): diagnostics.error(ChosenAnswerError.teacher(message).description, at: location)
+            default: break
             }
         }
-        if !unreadable.isEmpty { throw FatalError(unreadable.joined(separator: "; ")) }
+        if status == ExitStatus.fatal { throw UnreadableInput() }
     }
 
     private func write(_ pairs: [PreferencePair]) throws {

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CommandLineTool
 import Foundation
+import Monitoring
 import Records
 
 /// `score-window`: windows of judged traffic with quality, latency, token and drift statistics.
@@ -18,8 +20,9 @@ public struct ScoreWindowCommand: ParsableCommand {
           score-window --origin start --period 1h batch-judged.jsonl
           tail -f judged.jsonl | score-window --period 5m --every 1m --lateness 30s
           score-window --reference-windows 5 --format prometheus --output /var/lib/node_exporter/feedbackloop.prom judged.jsonl
-          score-window --plot pass.svg --plot-metric metrics.restrict_to_banking.pass_rate --plot-threshold 0.8 judged.jsonl
-        """)
+          score-window --plot pass.svg --plot-field metrics.restrict_to_banking.pass_rate --plot-threshold 0.8 judged.jsonl
+        """,
+        version: ToolVersion.current)
 
     public enum Format: String, ExpressibleByArgument, CaseIterable {
         case jsonl, prometheus
@@ -69,11 +72,18 @@ public struct ScoreWindowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --format prometheus: rewrite this file atomically after each window (textfile collector) instead of writing to stdout.", valueName: "file"))
     public var output: String?
 
-    @Option(help: ArgumentHelp("Write an SVG chart of --plot-metric over time to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write an SVG chart of --plot-field over time to this file.", valueName: "file"))
     public var plot: String?
 
-    @Option(name: .customLong("plot-metric"), help: ArgumentHelp("Window field path to chart. Default rps.", valueName: "path"))
-    public var plotMetric: String = "rps"
+    @Option(name: .customLong("plot-field"), help: ArgumentHelp("Window field path to chart. Default rps.", valueName: "path"))
+    public var plotField: String?
+    @Option(name: .customLong("plot-metric"), help: .hidden)
+    var oldPlotField: String?
+
+    /// `--plot-field`, or its old spelling `--plot-metric` (a judge metric's name in the other tools).
+    public var plotMetric: String { plotField ?? oldPlotField ?? "rps" }
+
+    public func validate() throws { _ = try OptionAlias.value(plotField, "--plot-field", old: oldPlotField, "--plot-metric") }
 
     @Option(name: .customLong("plot-threshold"), help: ArgumentHelp("Alert threshold drawn on the chart.", valueName: "x"))
     public var plotThreshold: Double?
@@ -129,7 +139,7 @@ public struct ScoreWindowCommand: ParsableCommand {
         let settings = try settings()
         var reference: DriftReference? = nil
         if let path = settings.reference {
-            reference = try DriftReference(path: path, groupBy: settings.by, diagnostics: diagnostics)
+            reference = try DriftReference(path: path, groupBy: settings.by) { diagnostics.warning($0, at: $1) }
         } else if let n = settings.referenceWindows {
             reference = DriftReference(firstWindows: n)
         }
@@ -177,3 +187,5 @@ public struct ScoreWindowCommand: ParsableCommand {
         }
     }
 }
+
+extension DriftTest: ExpressibleByArgument {}

@@ -2,6 +2,7 @@ import Foundation
 import Gemma
 import Hummingbird
 import Inference
+import Logging
 import Records
 
 /// Answers the completion endpoints: checks the request against the model before taking a slot
@@ -13,7 +14,7 @@ struct CompletionHandler: Sendable {
     let queue: AdmissionQueue
     let log: TrafficLog
     let metrics: ServerMetrics
-    let diagnostics: DiagnosticSink
+    let logger: Logger
 
     private enum StreamEvent: Sendable {
         case piece(TextPiece)
@@ -125,7 +126,7 @@ struct CompletionHandler: Sendable {
             promptTokens: out["prompt_tokens"]?.int ?? 0, completionTokens: out["completion_tokens"]?.int ?? 0,
             latency: seconds("latency_ms") ?? 0, timeToFirstToken: seconds("ttft_ms"))
         do { try log.append(out) } catch {
-            diagnostics.error("traffic log \(log.path): \(error)")
+            logger.error("traffic log \(log.path): \(error)")
         }
     }
 

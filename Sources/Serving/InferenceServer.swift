@@ -17,20 +17,21 @@ public final class InferenceServer: Sendable {
     let metrics = ServerMetrics()
     let queue: AdmissionQueue
     let completions: CompletionHandler
-    let diagnostics: DiagnosticSink
+    /// The server's own messages (reloads, a traffic log that cannot be written).
+    let logger: Logger
     /// Unix time the server started (the `created` of /v1/models).
     let started = Int64(Date().timeIntervalSince1970)
     private let group = GroupBox()
 
     public init(configuration: ServeConfiguration, host: ModelHost, log: TrafficLog,
-                diagnostics: DiagnosticSink = DiagnosticSink(tool: "gemma-infer")) throws {
+                logger: Logger = Logger(label: "gemma-infer")) throws {
         try configuration.validate()
         self.configuration = configuration
         self.host = host
         self.log = log
-        self.diagnostics = diagnostics
+        self.logger = logger
         queue = AdmissionQueue(slots: configuration.parallel, capacity: configuration.queueCapacity)
-        completions = CompletionHandler(host: host, queue: queue, log: log, metrics: metrics, diagnostics: diagnostics)
+        completions = CompletionHandler(host: host, queue: queue, log: log, metrics: metrics, logger: logger)
     }
 
     /// Serves until shut down. `handleSignals` installs SIGTERM/SIGINT (graceful stop) and SIGHUP
@@ -62,10 +63,10 @@ public final class InferenceServer: Sendable {
     public func reload() async throws -> String {
         do {
             let model = try await BlockingWork.run { [host] in try host.reload() }
-            diagnostics.note("reloaded \(model.path)")
+            logger.notice("reloaded \(model.path)")
             return model.name
         } catch {
-            diagnostics.error("reload failed, still serving the previous model: \(error)")
+            logger.error("reload failed, still serving the previous model: \(error)")
             throw APIError(.internalServerError, "Reload failed, the previous model still serves: \(error)",
                            type: "server_error", code: "reload_failed")
         }

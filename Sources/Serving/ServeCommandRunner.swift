@@ -2,13 +2,14 @@ import Adapters
 import Dispatch
 import Foundation
 import Gemma
+import Logging
 import TensorKit
 
 /// The body of `gemma-infer serve` behind the thin command: load the model, open the log, serve
 /// until SIGTERM, and map the outcome to an exit status (0 after a graceful stop, 2 when the
 /// server cannot start).
 public enum ServeCommandRunner {
-    public static func run(_ config: ServeConfiguration, diagnostics: DiagnosticSink) -> Int32 {
+    public static func run(_ config: ServeConfiguration, logger: Logger) -> Int32 {
         let server: InferenceServer
         do {
             let pool = try ComputePool(threads: config.threads)
@@ -18,9 +19,9 @@ public enum ServeCommandRunner {
                 return loaded
             }
             server = try InferenceServer(configuration: config, host: host, log: try TrafficLog(path: config.logPath),
-                                         diagnostics: diagnostics)
+                                         logger: logger)
         } catch {
-            diagnostics.error("\(error)")
+            logger.error("\(error)")
             return 2
         }
         let status = StatusBox()
@@ -28,10 +29,10 @@ public enum ServeCommandRunner {
         Task {
             do {
                 try await server.run { port in
-                    diagnostics.note("listening on http://\(config.host):\(port) (model \(config.modelPath))")
+                    logger.notice("listening on http://\(config.host):\(port) (model \(config.modelPath))")
                 }
             } catch {
-                diagnostics.error("\(error)")
+                logger.error("\(error)")
                 status.value = 2
             }
             done.signal()

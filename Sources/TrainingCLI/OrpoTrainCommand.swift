@@ -1,5 +1,6 @@
 import Adapters
 import ArgumentParser
+import CommandLineTool
 import Foundation
 import Gemma
 import Inference
@@ -25,7 +26,8 @@ public struct OrpoTrainCommand: ParsableCommand {
         used is reported on stderr with its line and skipped. LoRA dropout (PEFT's, on the input of the \
         LoRA branch) applies in training steps only, not in evaluation. Exit status: 0 all pairs \
         trained, 1 some pairs were skipped, 2 fatal error.
-        """)
+        """,
+        version: ToolVersion.current)
 
     @Argument(help: ArgumentHelp("Training pairs (JSONL); '-' or none reads standard input.", valueName: "file"))
     public var inputs: [String] = []
@@ -33,14 +35,21 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(name: .customLong("eval"), help: ArgumentHelp("Validation pairs (JSONL, repeatable).", valueName: "file"))
     public var evaluation: [String] = []
 
-    @Option(help: ArgumentHelp("The base model: GGUF file or Hugging Face checkpoint directory (default: the installed Gemma 3 270M).", valueName: "path"))
-    public var model: String?
+    @OptionGroup public var modelOption: ModelOption
+
+    /// The `--model` given, if any.
+    public var model: String? { modelOption.model }
 
     @Flag(help: "Read TRL's tokenized form (prompt_input_ids, chosen_input_ids, rejected_input_ids, optional *_labels) instead of text; no tokenizer is needed.")
     public var tokenized = false
 
-    @Option(name: .customLong("adapter-out"), help: ArgumentHelp("Where to write the trained PEFT adapter: a directory, or a .tar.gz archive when the path ends so.", valueName: "path"))
-    public var adapterOut: String
+    @Option(name: [.short, .long], help: ArgumentHelp("Where to write the trained PEFT adapter: a directory, or a .tar.gz archive when the path ends so.", valueName: "path"))
+    public var output: String?
+    @Option(name: .customLong("adapter-out"), help: .hidden)
+    var oldOutput: String?
+
+    /// `-o/--output`, or its old spelling `--adapter-out` (validate() requires one).
+    public var adapterOut: String { output ?? oldOutput ?? "" }
 
     @Option(name: .customLong("init-adapter"), help: ArgumentHelp("Continue training this PEFT adapter (directory or .tar.gz) instead of a fresh one.", valueName: "path"))
     public var initAdapter: String?
@@ -126,6 +135,9 @@ public struct OrpoTrainCommand: ParsableCommand {
         if let p = dropout, !(0..<1).contains(p) { throw ValidationError("--dropout \(p): must lie in [0, 1)") }
         if resume, checkpointDir == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive") }
+        guard try OptionAlias.value(output, "--output", old: oldOutput, "--adapter-out") != nil else {
+            throw ValidationError("Missing expected argument '--output <path>'")
+        }
     }
 
     public func run() throws {

@@ -1,4 +1,5 @@
-import Records
+import CommandLineTool
+import JudgeCLI
 
-// ToolMain maps ArgumentParser's usage status (64) to the 2 that judge(1) documents.
+// The command and its subcommands live in JudgeCLI (one file each), where tests can run them in-process.
 ToolMain.run(JudgeCommand.self)

@@ -1,5 +1,5 @@
-import Records
+import CommandLineTool
+import LoopEvalCLI
 
-// The commands are small fronts over the Evaluation library (the rule, the figures, the gate), which
-// the library's tests cover; the tool itself is run by PolicyTests as scripts run it.
+// The command and its subcommands live in LoopEvalCLI (one file each), where tests can run them in-process.
 ToolMain.run(LoopEvalCommand.self)

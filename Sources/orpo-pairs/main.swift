@@ -1,6 +1,5 @@
-import PairBuilding
-import Records
+import CommandLineTool
+import OrpoPairsCLI
 
-// The command lives in PairBuilding (OrpoPairsCommand), where tests can run it in-process; ToolMain
-// maps ArgumentParser's usage status (64) to the 2 that orpo-pairs(1) documents.
+// The command and its subcommands live in OrpoPairsCLI (one file each), where tests can run them in-process.
 ToolMain.run(OrpoPairsCommand.self)

@@ -1,5 +1,5 @@
-import Records
+import CommandLineTool
 import TrainingCLI
 
-// The command lives in TrainingCLI (OrpoTrainCommand), where tests can run it in-process.
+// The command and its subcommands live in TrainingCLI (one file each), where tests can run them in-process.
 ToolMain.run(OrpoTrainCommand.self)

@@ -1,5 +1,4 @@
 import Foundation
-import Inference
 import Records
 import TestSupport
 
@@ -81,7 +80,7 @@ struct ExampleSandbox: Sendable {
         var env = ProcessInfo.processInfo.environment
         let products = productsDirectory(containing: "judge").path
         env["PATH"] = products + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-        env["FEEDBACKLOOP_MODEL"] = DefaultModel.path
+        env["FEEDBACKLOOP_MODEL"] = RealModel.path
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let outPath = temporaryPath("-docs-example.out"), errPath = temporaryPath("-docs-example.err")

@@ -2,7 +2,6 @@ import Foundation
 import Records
 import Testing
 import TestSupport
-import Inference
 
 // Every man page has the sections a reader looks for, names every option its tool's --help prints,
 // and its EXAMPLES run: each `.EX` block with /bin/bash -euo pipefail in a fresh directory of
@@ -28,13 +27,6 @@ struct DocumentedTool: CustomStringConvertible, Sendable {
 
     func load() throws -> ManPage {
         try ManPage(contentsOf: ExampleSandbox.root.appendingPathComponent("man/\(page).1"))
-    }
-}
-
-/// Whether the default model is there (or CI promises it), as the other suites decide.
-enum DefaultModelFile {
-    static var isAvailable: Bool {
-        ProcessInfo.processInfo.environment["CI"] != nil || FileManager.default.fileExists(atPath: DefaultModel.path)
     }
 }
 
@@ -96,7 +88,7 @@ struct ManPageTests {
                 #expect(reason.count > 10, "\(example.location): say why the example is not run")
                 continue
             }
-            if example.needsModel && !DefaultModelFile.isAvailable { continue }
+            if example.needsModel && !RealModel.isAvailable { continue }
             let sandbox = try ExampleSandbox()
             defer { sandbox.remove() }
             let environment = [

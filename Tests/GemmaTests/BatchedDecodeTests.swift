@@ -2,6 +2,7 @@ import Foundation
 import Gemma
 import TensorKit
 import Testing
+import TestSupport
 
 /// `forward(batch:caches:)` steps several sequences of different lengths by one token each; every
 /// row must equal decoding that sequence alone, also past the sliding window (4 keys on the tiny

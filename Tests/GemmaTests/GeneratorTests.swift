@@ -1,6 +1,7 @@
 import Foundation
 import Gemma
 import Testing
+import TestSupport
 
 /// Generation on the default model (exact path, greedy: deterministic).
 @Suite(.serialized, .enabled(if: RealModel.isAvailable, "the default model is not installed"))

@@ -4,15 +4,8 @@ import Inference
 import TensorKit
 import TestSupport
 
-/// The default model as the setup installs it. Tests on it run when it is present; under CI
-/// (`CI` set) its absence is a failure, not a skip, since the setup installs it there.
-enum RealModel {
-    static var path: String { DefaultModel.path }
-
-    static var isAvailable: Bool {
-        FileManager.default.fileExists(atPath: path) || ProcessInfo.processInfo.environment["CI"] != nil
-    }
-
+/// The default model (TestSupport.RealModel) loaded for GemmaTests, once per precision.
+extension RealModel {
     static let pool = try! ComputePool(threads: 2)
 
     /// Loaded once per precision for the whole test run.

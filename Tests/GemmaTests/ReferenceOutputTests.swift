@@ -1,6 +1,7 @@
 import Foundation
 import Gemma
 import Testing
+import TestSupport
 
 /// The default model against reference outputs of HF transformers (float32, exactly dequantized
 /// weights) and llama.cpp on the same GGUF (Tests/Fixtures/gemma-3-270m-reference.jsonl). Agreement

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// gemma-infer as a user runs it: records in, records out, errors marked, status like the docs say.
-@Suite(.serialized, .enabled(if: RealModelFile.isAvailable, "the default model is not installed"))
+@Suite(.serialized, .enabled(if: RealModel.isAvailable, "the default model is not installed"))
 struct CommandLineTests {
     @Test func answersMarksBadInputAndSetsTheExitStatus() async throws {
         let input = """
@@ -59,11 +59,5 @@ struct CommandLineTests {
         let banana = try #require(r.records.last?["completion_logprob"]?.double)
         #expect(paris > banana)
         #expect(r.records.first?["answer"] == nil, "scoring does not generate")
-    }
-}
-
-enum RealModelFile {
-    static var isAvailable: Bool {
-        ProcessInfo.processInfo.environment["CI"] != nil || FileManager.default.fileExists(atPath: DefaultModel.path)
     }
 }

@@ -9,7 +9,7 @@ import Testing
 /// records judged in process (`--local`), both on the real default model. Runs when the model is
 /// installed, and under CI (`CI` set), where a missing model is a failure. Three records and one
 /// without an answer: each HTTP judgement is one ~770-token prefill, a few seconds in all.
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil))
+@Suite(.enabled(if: RealModel.isAvailable))
 struct EndToEndTests {
     /// Three judge-eval records, with one lacking its answer put in the middle.
     static func input() throws -> (text: String, ids: [String]) {
@@ -32,12 +32,12 @@ struct EndToEndTests {
     @Test func httpAndLocalBackendsAgree() async throws {
         let config = try Fixture.path("judges/restrict-to-banking.json")
         let (input, ids) = try Self.input()
-        let server = try ServeProcess(model: DefaultModel.path)
+        let server = try ServeProcess(model: RealModel.path)
         let http = try await runTool("judge", ["--config", config, "--base-url", server.baseURL, "--model", "gemma-3-270m",
                                                "--logprobs", "--prefill", "--max-tokens", "4", "--timeout", "600"],
                                      stdin: input)
         server.stop()
-        let local = try await runTool("judge", ["--config", config, "--local", "--local-model", DefaultModel.path, "--threads", "2"],
+        let local = try await runTool("judge", ["--config", config, "--local", "--model", RealModel.path, "--threads", "2"],
                                 stdin: input)
         for run in [http, local] {
             #expect(run.status == 1, "\(run.stderr)")  // the record without an answer
@@ -70,7 +70,7 @@ struct EndToEndTests {
     @Test func theShippedJudgeAdapterReproducesItsCalibration() async throws {
         let judges = Self.root.appendingPathComponent("examples/judges")
         let run = try await runTool("judge", ["--config", judges.appendingPathComponent("restrict-to-banking-tuned.json").path,
-                                        "--local", "--local-model", DefaultModel.path, "--threads", "2", "--calibrate",
+                                        "--local", "--model", RealModel.path, "--threads", "2", "--calibrate",
                                         Self.root.appendingPathComponent("examples/banking/judge-eval.jsonl").path])
         #expect(run.status == 0, "\(run.stderr)")
         let measured = try #require(try JSONParser.parse(run.stdout).object?["calibration"], "\(run.stdout)")

@@ -5,15 +5,16 @@ import Records
 import TensorKit
 import Testing
 @testable import Judging
+import TestSupport
 
 /// End-to-end on the real default model (Gemma 3 270M): runs when the model is installed, and under CI
 /// (`CI` set), where a missing model is a failure. A few records only: each is a forward pass.
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil),
+@Suite(.enabled(if: RealModel.isAvailable),
        .serialized)
 struct LocalBackendTests {
     static let backend: Result<LocalBackend, Error> = Result {
         let pool = try ComputePool(threads: 2)
-        return try LocalBackend(model: try ModelLoader.load(path: DefaultModel.path, pool: pool))
+        return try LocalBackend(model: try ModelLoader.load(path: RealModel.path, pool: pool))
     }
 
     static func records() throws -> [JSONObject] {
@@ -66,7 +67,7 @@ struct LocalBackendTests {
     /// comparison of two ways of computing it.)
     static let exactBackend: Result<LocalBackend, Error> = Result {
         let pool = try ComputePool(threads: 2)
-        return try LocalBackend(model: try ModelLoader.load(path: DefaultModel.path, pool: pool, precision: .exact))
+        return try LocalBackend(model: try ModelLoader.load(path: RealModel.path, pool: pool, precision: .exact))
     }
 
     /// Labels of several tokens, some starting others ("1" and "10"; "yes" and "yes, partly"): each

@@ -1,4 +1,6 @@
+import CommandLineTool
 import Foundation
+import JudgeCLI
 import Records
 @testable import Judging
 

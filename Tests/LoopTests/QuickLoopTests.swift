@@ -10,7 +10,7 @@ import TestSupport
 /// with the tools of this build: serve, traffic, judge, window, alert, retrain, gate, merge,
 /// reload, traffic again. It takes minutes, so it runs once, and its run folder is checked from
 /// several angles.
-@Suite(.serialized, .enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil,
+@Suite(.serialized, .enabled(if: RealModel.isAvailable,
                           "needs the default model (scripts/setup installs it; under CI its absence fails)"))
 struct QuickLoopTests {
     /// The repository root: this file is Tests/LoopTests/QuickLoopTests.swift.

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CommandLineTool
 import Foundation
+import LoRAMergeCLI
 import Merging
 import Testing
 
@@ -12,6 +14,19 @@ import Testing
         #expect(throws: (any Error).self) { try LoRAMergeCommand.parse(["--base", "m", "--adapter", "a", "--out", "o", "--type", "q4_k"]) }
         #expect(throws: (any Error).self) { try LoRAMergeCommand.parse(["--base", "m", "--adapter", "a"]) }
         #expect(throws: (any Error).self) { try LoRAMergeCommand.parse(["--base", "m", "--adapter", "a", "--out", "o", "--threads", "0"]) }
+    }
+
+    /// `--model` and `-o/--output` are the spellings every tool shares; `--base` and `--out` remain
+    /// as hidden old spellings, and giving a flag under both names is a usage error.
+    @Test func sharedSpellingsAndTheirOldAliases() throws {
+        let c = try LoRAMergeCommand.parse(["--model", "m.gguf", "--adapter", "a", "-o", "o.gguf"])
+        #expect(c.base == "m.gguf" && c.out == "o.gguf")
+        let long = try LoRAMergeCommand.parse(["--adapter", "a", "--output", "o.gguf"])
+        #expect(long.out == "o.gguf" && long.base == DefaultModel.path)
+        #expect(throws: (any Error).self) { try LoRAMergeCommand.parse(["--adapter", "a", "--out", "x", "-o", "y"]) }
+        #expect(throws: (any Error).self) { try LoRAMergeCommand.parse(["--model", "m", "--base", "n", "--adapter", "a", "-o", "y"]) }
+        #expect(!LoRAMergeCommand.helpMessage().contains("--out "), "old spellings are hidden")
+        #expect(!LoRAMergeCommand.helpMessage().contains("--base"), "old spellings are hidden")
     }
 
     @Test func aFailedMergeExitsWithStatus2AndWritesNothing() throws {

@@ -7,11 +7,12 @@ import ModelFormats
 import Records
 import TensorKit
 import Testing
+import TestSupport
 
 /// The default model (Gemma 3 270M, Q4_K_M) with a small random adapter: merged into a Q8_0 GGUF,
 /// it loads as gemma-infer loads models and predicts like the base with the adapter applied at load.
 /// Runs when the model is installed, and always under CI (where the setup installs it).
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil))
+@Suite(.enabled(if: RealModel.isAvailable))
 struct RealModelMergeTests {
     static let prompts = [
         "<start_of_turn>user\nHow do I activate my new card?<end_of_turn>\n<start_of_turn>model\n",
@@ -22,14 +23,14 @@ struct RealModelMergeTests {
     @Test func mergedQ8_0GGUFPredictsLikeTheAdapterAppliedAtLoad() throws {
         let dir = try TemporaryDirectory()
         let pool = try ComputePool(threads: 2)
-        let unmerged = try ModelLoader.load(path: DefaultModel.path, pool: pool, precision: .exact)
+        let unmerged = try ModelLoader.load(path: RealModel.path, pool: pool, precision: .exact)
         var spec = RandomAdapter(model: unmerged.model.config, r: 2, alpha: 2, modules: ["q_proj", "v_proj", "down_proj"])
         spec.seed = 11
         let adapter = try spec.write(to: dir("random-lora"), scale: 0.06)
         try AdapterLoader.apply(adapter, to: unmerged.model)
 
         let out = dir("merged.gguf")
-        let summary = try LoRAMerger(basePath: DefaultModel.path, adapterPath: adapter, outputPath: out, type: .q8_0, threads: 2).run()
+        let summary = try LoRAMerger(basePath: RealModel.path, adapterPath: adapter, outputPath: out, type: .q8_0, threads: 2).run()
         #expect(summary.mergedTensors == 18 * 3)
         let merged = try ModelLoader.load(path: out, pool: pool, precision: .exact)
         #expect(merged.model.weights.layers[0].q.weight.type == .q8_0)

@@ -2,29 +2,22 @@ import Foundation
 import Testing
 import TensorKit
 @testable import ModelFormats
+import TestSupport
 
-/// The default model, where installed: `$FEEDBACKLOOP_HOME/models/gemma-3-270m-q4_k_m.gguf`
-/// (`~/.cache/feedbackloop` by default). Expected values were cross-checked against the `gguf`
+/// The default model, where installed (TestSupport.RealModel). Expected values were cross-checked against the `gguf`
 /// Python package's `GGUFReader` on the same file.
-enum DefaultModel {
-    static var path: String {
-        let env = ProcessInfo.processInfo.environment
-        let home = env["FEEDBACKLOOP_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache/feedbackloop")
-        return home + "/models/gemma-3-270m-q4_k_m.gguf"
-    }
-
+extension RealModel {
+    /// Installed (the real-model tests are skipped with a note on stderr otherwise).
     static var isPresent: Bool {
-        let present = FileManager.default.fileExists(atPath: path)
-        if !present { FileHandle.standardError.write(Data("skipping real-model tests: \(path) not found\n".utf8)) }
-        return present
+        if !isInstalled { FileHandle.standardError.write(Data("skipping real-model tests: \(path) not found\n".utf8)) }
+        return isInstalled
     }
 }
 
-@Suite(.enabled(if: DefaultModel.isPresent, "the default model is not installed"))
+@Suite(.enabled(if: RealModel.isPresent, "the default model is not installed"))
 struct GGUFRealModelTests {
     @Test func readsGemma3Header() throws {
-        let file = try GGUFFile(path: DefaultModel.path)
+        let file = try GGUFFile(path: RealModel.path)
         #expect(file.version == 3)
         #expect(file.architecture == "gemma3")
         #expect(try file.metadataInt("gemma3.block_count") == 18)
@@ -41,7 +34,7 @@ struct GGUFRealModelTests {
     }
 
     @Test func readsVocabulary() throws {
-        let file = try GGUFFile(path: DefaultModel.path)
+        let file = try GGUFFile(path: RealModel.path)
         let tokens = try #require(file.metadata["tokenizer.ggml.tokens"]?.strings)
         #expect(tokens.count == 262_144)
         #expect(tokens[2] == "<bos>")
@@ -51,7 +44,7 @@ struct GGUFRealModelTests {
     }
 
     @Test func readsTensorInfos() throws {
-        let file = try GGUFFile(path: DefaultModel.path)
+        let file = try GGUFFile(path: RealModel.path)
         #expect(file.tensors.count == 236)
         #expect(file.tensors.first?.name == "output_norm.weight")
         let embd = try file.tensorInfo("token_embd.weight")

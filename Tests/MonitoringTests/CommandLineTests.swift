@@ -61,7 +61,7 @@ import Monitoring
     @Test func plotDrawsTheMetricAndTheThreshold() throws {
         let svg = temporaryPath(".svg")
         defer { try? FileManager.default.removeItem(atPath: svg) }
-        let result = try runTool("score-window", ["--period", "1m", "--plot", svg, "--plot-metric", "metrics.banking.pass_rate",
+        let result = try runTool("score-window", ["--period", "1m", "--plot", svg, "--plot-field", "metrics.banking.pass_rate",
                                                   "--plot-threshold", "0.8"], stdin: traffic3)
         #expect(result.status == 0)
         let text = try String(contentsOfFile: svg, encoding: .utf8)
@@ -76,7 +76,7 @@ import Monitoring
     }
 
     @Test func driftAlertExitsLikeGrep() throws {
-        let args = ["--metric", "metrics.banking.pass_rate", "--below", "0.8", "--name", "banking"]
+        let args = ["--field", "metrics.banking.pass_rate", "--below", "0.8", "--name", "banking"]
         let active = try runTool("drift-alert", args, stdin: windowLines([0.9, 0.7]))
         #expect(active.status == 1)
         #expect(active.records.map { $0["event"]?.string ?? "" } == ["detected"])
@@ -91,7 +91,7 @@ import Monitoring
     @Test func manualAlertStaysActiveAcrossRunsUntilReset() throws {
         let state = temporaryPath(".state.json")
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let args = ["--metric", "metrics.banking.pass_rate", "--below", "0.8", "--name", "banking", "--reset", "manual", "--state", state]
+        let args = ["--field", "metrics.banking.pass_rate", "--below", "0.8", "--name", "banking", "--reset", "manual", "--state", state]
         #expect(try runTool("drift-alert", args, stdin: windowLines([0.7])).status == 1)
         let later = try runTool("drift-alert", args, stdin: windowLines([0.95, 0.99]))
         #expect(later.status == 1)
@@ -119,7 +119,7 @@ import Monitoring
     @Test func webhookFromTheCommandLineIsSignedAndSentOnce() throws {
         let server = try LoopbackHTTPServer(replies: [.status(500), .json("{}")])
         defer { server.stop() }
-        let result = try runTool("drift-alert", ["--metric", "metrics.banking.pass_rate", "--below", "0.8",
+        let result = try runTool("drift-alert", ["--field", "metrics.banking.pass_rate", "--below", "0.8",
                                                  "--webhook", server.url("/alerts"), "--secret-env", "HOOK_SECRET"],
                                  stdin: windowLines([0.7]), environment: ["HOOK_SECRET": "topsecret"])
         #expect(result.status == 1)
@@ -136,7 +136,7 @@ import Monitoring
         let server = try LoopbackHTTPServer()
         let url = server.url("/alerts")
         server.stop()
-        let result = try runTool("drift-alert", ["--metric", "metrics.banking.pass_rate", "--below", "0.8",
+        let result = try runTool("drift-alert", ["--field", "metrics.banking.pass_rate", "--below", "0.8",
                                                  "--webhook", url, "--webhook-attempts", "2", "--webhook-timeout", "2s"],
                                  stdin: windowLines([0.7]))
         #expect(result.status == 2)
@@ -147,7 +147,7 @@ import Monitoring
     @Test func execRunsTheCommandWithTheEvent() throws {
         let out = temporaryPath(".events")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try runTool("drift-alert", ["--metric", "metrics.banking.pass_rate", "--below", "0.8",
+        let result = try runTool("drift-alert", ["--field", "metrics.banking.pass_rate", "--below", "0.8",
                                                  "--exec", "cat >> '\(out)'"], stdin: windowLines([0.7, 0.9]))
         #expect(result.status == 0)
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
@@ -162,7 +162,7 @@ import Monitoring
         for i in 0..<10 { records.append(traffic(60 + Double(i))) }
         for i in 0..<10 { records.append(traffic(120 + Double(i), score: 0)) }
         let windows = try runTool("score-window", ["--period", "1m"], stdin: jsonl(records))
-        let alerts = try runTool("drift-alert", ["--metric", "metrics.banking.pass_rate", "--below", "0.8"], stdin: windows.stdout)
+        let alerts = try runTool("drift-alert", ["--field", "metrics.banking.pass_rate", "--below", "0.8"], stdin: windows.stdout)
         #expect(alerts.status == 1)
         #expect(alerts.records.first?["window_start"]?.string == iso(120))
     }

@@ -1,4 +1,6 @@
+import CommandLineTool
 import Foundation
+import OrpoPairsCLI
 import Policy
 import Records
 import Testing
@@ -39,7 +41,7 @@ struct LeakageTests {
         let traffic = try dir.write("judged.jsonl", records: try judgedTraffic())
         let train = banking + "/train.jsonl"
         let command = try OrpoPairsCommand.parse([
-            traffic, "--reference", train, "--base", train, "--base-ratio", "3", "--eval", banking + "/eval.jsonl",
+            traffic, "--reference", train, "--mix", train, "--mix-ratio", "3", "--held-out", banking + "/eval.jsonl",
             "--format", format.rawValue, "--seed", "5", "-o", dir.file("pairs.jsonl"), "--summary", dir.file("summary.json"),
         ])
         let status = command.execute(diagnostics: Diagnostics(tool: "orpo-pairs") { _ in }, apiKey: nil)

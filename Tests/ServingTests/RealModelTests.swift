@@ -5,14 +5,13 @@ import Records
 import TensorKit
 import Testing
 @testable import Serving
+import TestSupport
 
 /// On the default model when it is installed: the server's answers, streamed and not, equal the
 /// filter's for the same record and seed.
 @Suite struct RealModelTests {
-    static var path: String { DefaultModel.path }
-    static var isAvailable: Bool {
-        FileManager.default.fileExists(atPath: path) || ProcessInfo.processInfo.environment["CI"] != nil
-    }
+    static var path: String { RealModel.path }
+    static var isAvailable: Bool { RealModel.isAvailable }
 
     static let loaded = Result<LoadedModel, Error> {
         try ModelLoader.load(path: path, pool: try ComputePool(threads: 2))

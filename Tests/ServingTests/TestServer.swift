@@ -3,6 +3,7 @@ import TestSupport
 import Gemma
 import HTTPClient
 import Inference
+import Logging
 import Records
 @testable import Serving
 
@@ -25,7 +26,7 @@ final class TestServer: @unchecked Sendable {
         configure(&config)
         let host = try ModelHost(settings: settings, load: model)
         server = try InferenceServer(configuration: config, host: host, log: try TrafficLog(path: logPath),
-                                     diagnostics: DiagnosticSink(tool: "gemma-infer") { _ in })
+                                     logger: Logger(label: "gemma-infer") { _ in SwiftLogNoOpLogHandler() })
         let portBox = PortBox()
         let listening = DispatchSemaphore(value: 0)
         let server = self.server, finished = self.finished

@@ -4,20 +4,10 @@ import TestSupport
 import Testing
 @testable import Tokenizers
 
-/// Where the default model is installed, if it is.
-enum DefaultModel {
-    static var path: String? {
-        let home = ProcessInfo.processInfo.environment["FEEDBACKLOOP_HOME"]
-            ?? NSHomeDirectory() + "/.cache/feedbackloop"
-        let path = home + "/models/gemma-3-270m-q4_k_m.gguf"
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-}
-
 /// The real Gemma 3 vocabulary against ids computed by HF transformers and llama.cpp (they agree on
 /// all of them; see Tests/Fixtures/gemma-3-270m-reference.jsonl). Runs only where the default model is
 /// installed (`scripts/setup` installs it).
-@Suite(.enabled(if: DefaultModel.path != nil))
+@Suite(.enabled(if: RealModel.isInstalled))
 struct GemmaVocabularyTests {
 
     struct Reference {
@@ -41,7 +31,7 @@ struct GemmaVocabularyTests {
     }
 
     static func tokenizer() throws -> SentencePieceTokenizer {
-        try SentencePieceTokenizer(gguf: GGUFFile(path: try #require(DefaultModel.path)))
+        try SentencePieceTokenizer(gguf: GGUFFile(path: RealModel.path))
     }
 
     @Test func readsTheGemmaSettings() throws {

@@ -5,6 +5,7 @@ import ModelFormats
 import TensorKit
 import Testing
 @testable import Training
+import TestSupport
 import TrainingCLI
 
 /// The proof of the training path: batches through TRL + PEFT on the default model must come out
