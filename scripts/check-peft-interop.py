@@ -47,7 +47,7 @@ def run(args, stdin=None):
 
 def train(model, pairs_path, out, extra, threads):
     log = run([os.path.join(ROOT, ".build/release/orpo-train"), pairs_path, "--model", model,
-               "--adapter-out", out, "--threads", str(threads)] + TRAIN_FLAGS + extra)
+               "-o", out, "--threads", str(threads)] + TRAIN_FLAGS + extra)
     records = [json.loads(l) for l in log.splitlines() if l.strip()]
     print(f"  trained {len(records)} steps, loss {records[0]['loss']:.4f} -> {records[-1]['loss']:.4f}",
           file=sys.stderr)

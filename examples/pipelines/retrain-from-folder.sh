@@ -16,10 +16,10 @@ out=${2:?usage: retrain-from-folder.sh judged-folder out-folder}
 mkdir -p "$out"
 cat "$folder"/*.jsonl \
   | "$bin/orpo-pairs" --format messages --topic-field metadata.topic \
-      --reference "$here/examples/banking/train.jsonl" --eval "$here/examples/banking/eval.jsonl" \
-      --base "$here/examples/banking/train.jsonl" --base-ratio 4 --summary "$out/pairs-summary.json" \
+      --reference "$here/examples/banking/train.jsonl" --held-out "$here/examples/banking/eval.jsonl" \
+      --mix "$here/examples/banking/train.jsonl" --mix-ratio 4 --summary "$out/pairs-summary.json" \
       -o "$out/pairs.jsonl" || [ $? -eq 1 ]
 "$bin/orpo-train" "$out/pairs.jsonl" --model "$model" --r 16 --alpha 32 --lr 4e-4 --warmup-ratio 0.1 \
-    --epochs 2 --max-length 192 --adapter-out "$out/adapter.tar.gz" > "$out/train-log.jsonl"
-"$bin/lora-merge" --base "$model" --adapter "$out/adapter.tar.gz" --out "$out/merged.gguf" --type q8_0
+    --epochs 2 --max-length 192 -o "$out/adapter.tar.gz" > "$out/train-log.jsonl"
+"$bin/lora-merge" --model "$model" --adapter "$out/adapter.tar.gz" -o "$out/merged.gguf" --type q8_0
 echo "retrain-from-folder: $(wc -l < "$out/pairs.jsonl") pairs; merged model in $out/merged.gguf" >&2

@@ -15,5 +15,5 @@ tail -n +1 -F "$log" \
   | "$bin/judge" --config "$(dirname "$0")/../judges/restrict-to-banking-tuned.json" --local \
   | "$bin/score-window" --period 2m \
   | tee -a windows.jsonl \
-  | "$bin/drift-alert" --metric metrics.restrict_to_banking.pass_rate --below 0.8 --clear 0.85 \
+  | "$bin/drift-alert" --field metrics.restrict_to_banking.pass_rate --below 0.8 --clear 0.85 \
       --state alert-state.json "${webhook[@]}"
