@@ -32,9 +32,8 @@ import tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TINY = os.path.join(ROOT, "Tests", "Fixtures", "tiny-gemma3")
 FIXTURE = os.path.join(ROOT, "Tests", "TrainingCLITests", "Fixtures", "peft-interop")
-DEFAULT_MODEL = os.environ.get("FEEDBACKLOOP_MODEL") or os.path.join(
-    os.environ.get("FEEDBACKLOOP_HOME", os.path.expanduser("~/.cache/feedbackloop")), "models",
-    "gemma-3-270m-q4_k_m.gguf")
+DEFAULT_MODEL = subprocess.run([os.path.join(ROOT, "scripts", "default-model-path")],
+                               check=True, capture_output=True, text=True).stdout.strip()
 TRAIN_FLAGS = ["--r", "4", "--alpha", "8", "--targets", "q,v,gate", "--seed", "3", "--warmup-steps", "0"]
 
 

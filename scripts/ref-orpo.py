@@ -32,11 +32,12 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
-DEFAULT_MODEL = os.path.join(os.environ.get("FEEDBACKLOOP_HOME", os.path.expanduser("~/.cache/feedbackloop")),
-                             "models", "gemma-3-270m-q4_k_m.gguf")
+DEFAULT_MODEL = subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "default-model-path")],
+                               check=True, capture_output=True, text=True).stdout.strip()
 ALL_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
 # Gemma's chat format (docs/gemma.md, "Chat template"), for a tokenizer that carries no template (a GGUF without
 # tokenizer.chat_template): turns opened by <start_of_turn>ROLE, closed by <end_of_turn>, the

@@ -10,7 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${FEEDBACKLOOP_BIN:-$here/.build/release}
-model=${FEEDBACKLOOP_MODEL:-${FEEDBACKLOOP_HOME:-$HOME/.cache/feedbackloop}/models/gemma-3-270m-q4_k_m.gguf}
+model=$("$here/scripts/default-model-path")
 folder=${1:?usage: retrain-from-folder.sh judged-folder out-folder}
 out=${2:?usage: retrain-from-folder.sh judged-folder out-folder}
 mkdir -p "$out"
