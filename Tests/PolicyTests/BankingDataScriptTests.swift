@@ -43,7 +43,8 @@ struct BankingDataScriptTests {
         #expect(run.stderr.contains("outputs are up to date"))
     }
 
-    /// Each case: the source file, the line appended to it, and the message expected (with its place).
+    /// Each case: the source file, the line appended to it, and the message expected (with its
+    /// place, where the problem has one).
     @Test(arguments: [
         ("judge/refusals.jsonl", "{\"id\": \"x\", \"style\": \"terse\"",
          "source/judge/refusals.jsonl:53: not valid JSON"),
@@ -64,20 +65,8 @@ struct BankingDataScriptTests {
         ("judge/model-answers.jsonl",
          "{\"question\": \"What is APR?\", \"answer\": \"x\", \"kind\": \"echo\", \"model\": \"m\"}",
          "missing field 'settings'"),
-    ] as [(String, String, String)])
-    func aMalformedSourceIsReportedAndNothingWritten(file: String, line: String, message: String) throws {
-        let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
-        let run = try makeBankingData(["--dir", dir.path])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains(message), "\(run.stderr)")
-        #expect(run.stderr.contains("nothing written"))
-        #expect(!FileManager.default.fileExists(atPath: dir.file("judge-nodes-train.jsonl")))
-        #expect(!FileManager.default.fileExists(atPath: dir.file("train.jsonl")))
-    }
-
-    /// A held-out refusal wording written into a training answer, a bullet-point answer to a
-    /// training question, and a held-out id that names no wording: each is refused.
-    @Test(arguments: [
+        // A held-out refusal wording written into a training answer; a bullet-point answer (the
+        // held-out style) to a training question.
         ("judge/answers.jsonl",
          "{\"question\": \"What is APR?\", \"style\": \"terse\", \"correct\": 0, \"answer\": \"Not a topic I can discuss.\"}",
          "answer contains the held-out wording refusal:terse-not-topic"),
@@ -85,12 +74,14 @@ struct BankingDataScriptTests {
          "{\"question\": \"What is APR?\", \"style\": \"bullets\", \"correct\": 1, \"answer\": \"- the yearly cost\\n- of borrowing\"}",
          "uses held-out families ['style:bullets']"),
     ] as [(String, String, String)])
-    func aHeldOutFamilyInTrainingIsRefused(file: String, line: String, message: String) throws {
+    func aBadSourceIsReportedAndNothingWritten(file: String, line: String, message: String) throws {
         let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
         let run = try makeBankingData(["--dir", dir.path])
         #expect(run.status == 1)
         #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(run.stderr.contains("nothing written"))
         #expect(!FileManager.default.fileExists(atPath: dir.file("judge-nodes-train.jsonl")))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("train.jsonl")))
     }
 
     @Test func aMissingHeldOutWordingIsReported() throws {
