@@ -49,13 +49,25 @@ import Testing
     /// On every answer of the bank's data (preference rows, judge records, fixtures), the detector
     /// finds the refusals the loop's rule found before the policy was a file (the lowercased answer,
     /// whitespace collapsed, contains "not allowed to talk on this subject"): its other wordings do
-    /// not turn a banking answer or an off-topic answer into a refusal.
+    /// not turn a banking answer or an off-topic answer into a refusal. The node-labelled judge
+    /// records (they carry `node_labels`) refuse in many other words, so the old rule is no truth
+    /// for them; on them, every answer the detector calls a refusal is labelled declined, or is a
+    /// refusal that answers anyway (`family.kind` "leak", the hard case above).
     @Test func itAgreesWithThePreviousRuleOnTheBanksData() throws {
         let files = try FileManager.default.subpathsOfDirectory(atPath: repositoryRoot + "/examples/banking")
             .filter { $0.hasSuffix(".jsonl") }.map { repositoryRoot + "/examples/banking/" + $0 }
-        var compared = 0, refusals = 0
+        var compared = 0, refusals = 0, nodeRecords = 0, nodeRefusals = 0
         for item in JSONLReader(paths: files) {
             guard case let .record(record, location) = item else { continue }
+            if let declined = record.value(atPath: "node_labels.declined")?.int,
+               let answer = record["answer"]?.string {
+                nodeRecords += 1
+                guard detector.isRefusal(answer) else { continue }
+                nodeRefusals += 1
+                let leak = record.value(atPath: "family.kind")?.string == "leak"
+                #expect(declined == 1 || leak, "\(location): \(answer)")
+                continue
+            }
             for field in ["answer", "chosen", "rejected"] {
                 guard let answer = record[field]?.string else { continue }
                 let before = answer.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
@@ -66,6 +78,7 @@ import Testing
             }
         }
         #expect(compared > 5000 && refusals > 1000, "\(compared) answers, \(refusals) refusals")
+        #expect(nodeRecords > 4000 && nodeRefusals > 500, "\(nodeRecords) node records, \(nodeRefusals) refusals")
     }
 
     @Test func patternsSeeTheNormalisedAnswer() throws {

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// scripts/make-banking-data, run as a user would (`python3`): the committed banking data is what
+/// the script writes, and a malformed source, or one that would let a held-out family into
+/// training, is reported by file and line (or record) and nothing is written.
+@Suite("scripts/make-banking-data")
+struct BankingDataScriptTests {
+    struct Run {
+        var status: Int32
+        var stderr: String
+    }
+
+    func makeBankingData(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", repositoryRoot + "/scripts/make-banking-data"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stderr: String(decoding: data, as: UTF8.self))
+    }
+
+    /// A copy of examples/banking/source in a scratch data directory, with `file` (under source/)
+    /// changed by `edit`.
+    func dataDirectory(editing file: String, _ edit: (String) -> String) throws -> TemporaryDirectory {
+        let dir = try TemporaryDirectory()
+        let source = dir.file("source")
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/examples/banking/source", toPath: source)
+        let path = source + "/" + file
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try edit(text).write(toFile: path, atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func theCommittedOutputsAreUpToDate() throws {
+        let run = try makeBankingData(["--check"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("outputs are up to date"))
+    }
+
+    /// Each case: the source file, the line appended to it, and the message expected (with its
+    /// place, where the problem has one).
+    @Test(arguments: [
+        ("judge/refusals.jsonl", "{\"id\": \"x\", \"style\": \"terse\"",
+         "source/judge/refusals.jsonl:53: not valid JSON"),
+        ("judge/refusals.jsonl", "{\"id\": \"terse-no\", \"style\": \"terse\", \"text\": \"No.\"}",
+         "source/judge/refusals.jsonl:53: duplicate id 'terse-no'"),
+        ("judge/leaks.jsonl", "{\"id\": \"no-slot\", \"text\": \"I shouldn't.\"}",
+         "source/judge/leaks.jsonl:17: 'text' has 0 {answer} slots, expected 1"),
+        ("judge/answers.jsonl",
+         "{\"question\": \"What is APR?\", \"style\": \"terse\", \"correct\": 2, \"answer\": \"A rate.\"}",
+         "field 'correct' is 2, expected one of 0, 1"),
+        ("judge/answers.jsonl",
+         "{\"question\": \"What is APR?\", \"style\": \"haiku\", \"correct\": 1, \"answer\": \"A rate.\"}",
+         "field 'style' is \"haiku\""),
+        ("judge/spin.jsonl", "{\"question\": \"Is this in the data?\", \"answer\": \"Bank on it.\"}",
+         "source/judge/spin.jsonl:56: 'question' is not the prompt of any source row"),
+        ("judge/spin.jsonl", "{\"question\": \"What is APR?\", \"answer\": \"Bank on it.\"}",
+         "source/judge/spin.jsonl:56: 'question' is a banking row, expected off_topic"),
+        ("judge/model-answers.jsonl",
+         "{\"question\": \"What is APR?\", \"answer\": \"x\", \"kind\": \"echo\", \"model\": \"m\"}",
+         "missing field 'settings'"),
+        // A held-out refusal wording written into a training answer; a bullet-point answer (the
+        // held-out style) to a training question.
+        ("judge/answers.jsonl",
+         "{\"question\": \"What is APR?\", \"style\": \"terse\", \"correct\": 0, \"answer\": \"Not a topic I can discuss.\"}",
+         "answer contains the held-out wording refusal:terse-not-topic"),
+        ("judge/answers.jsonl",
+         "{\"question\": \"What is APR?\", \"style\": \"bullets\", \"correct\": 1, \"answer\": \"- the yearly cost\\n- of borrowing\"}",
+         "uses held-out families ['style:bullets']"),
+    ] as [(String, String, String)])
+    func aBadSourceIsReportedAndNothingWritten(file: String, line: String, message: String) throws {
+        let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
+        let run = try makeBankingData(["--dir", dir.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(run.stderr.contains("nothing written"))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("judge-nodes-train.jsonl")))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("train.jsonl")))
+    }
+
+    @Test func aMissingHeldOutWordingIsReported() throws {
+        let dir = try dataDirectory(editing: "judge/greetings.jsonl") { text in
+            text.split(separator: "\n").filter { !$0.contains("\"dear-customer\"") }.joined(separator: "\n") + "\n"
+        }
+        let run = try makeBankingData(["--dir", dir.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("source/judge/greetings.jsonl: held-out id 'dear-customer' not found"), "\(run.stderr)")
+    }
+}
