@@ -84,7 +84,7 @@ let package = Package(
         // orpo-train as a command (pairs in, metrics out, adapter and checkpoints written), in a
         // library so that tests run it in-process.
         .target(name: "TrainingCLI", dependencies: [
-            "Training", "Adapters", "Inference", "Gemma", "Records", "TensorKit", argumentParser,
+            "Training", "Adapters", "Inference", "Gemma", "ModelFormats", "Records", "TensorKit", argumentParser,
         ]),
         // lora-merge: merge an adapter into the weights and write a GGUF file or a Hugging Face checkpoint.
         .target(name: "Merging", dependencies: ["Adapters", "Gemma", "ModelFormats", "TensorKit", "Records", argumentParser]),
