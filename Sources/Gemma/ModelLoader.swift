@@ -15,12 +15,21 @@ public final class LoadedModel: @unchecked Sendable {
     public let path: String
     /// The most bytes of text one token stands for: a text of n bytes needs at least
     /// n / longestTokenBytes tokens, which bounds a prompt's length before it is tokenized.
-    public let longestTokenBytes: Int
+    /// Worked out over the vocabulary on first use (only prompts longer than the context need it).
+    public var longestTokenBytes: Int {
+        longestLock.lock()
+        defer { longestLock.unlock() }
+        if let longest { return longest }
+        let found = max(1, (0..<tokenizer.vocabularySize).reduce(0) { max($0, tokenizer.tokenToBytes($1).count) })
+        longest = found
+        return found
+    }
+    private var longest: Int?
+    private let longestLock = NSLock()
 
     public init(model: GemmaModel, tokenizer: any TextTokenizer, name: String, path: String) {
         self.model = model
         self.tokenizer = tokenizer
-        longestTokenBytes = max(1, (0..<tokenizer.vocabularySize).reduce(0) { max($0, tokenizer.tokenToBytes($1).count) })
         self.generator = Generator(model: model, tokenizer: tokenizer)
         self.name = name
         self.path = path
