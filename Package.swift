@@ -104,9 +104,9 @@ let package = Package(
         // orpo-train's command, with the parts of a run around the trainer (pair reading and
         // truncation, checkpoints, the run's settings file).
         .target(name: "TrainingCLI", dependencies: [
-            "CommandLineTool", "Training", "Adapters", "Inference", "Gemma", "TensorKit",
+            "CommandLineTool", "Training", "Adapters", "Inference", "Gemma", "ModelFormats", "TensorKit",
         ]),
-        .target(name: "LoRAMergeCLI", dependencies: ["CommandLineTool", "Merging"]),
+        .target(name: "LoRAMergeCLI", dependencies: ["CommandLineTool", "Merging", "ModelFormats"]),
         // loop-eval: the evaluation's front for the loop's scripts (gate, figures).
         .target(name: "LoopEvalCLI", dependencies: ["CommandLineTool", "Evaluation", "Policy"]),
 

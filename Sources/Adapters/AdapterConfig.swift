@@ -140,6 +140,11 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw AdapterError.file(path: path, message: "cannot read: \(error.localizedDescription)")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes and validates the text of an `adapter_config.json`; errors name `path`.
+    public static func decode(_ data: Data, path: String) throws -> AdapterConfig {
         let config: AdapterConfig
         do { config = try JSONDocument.decode(AdapterConfig.self, from: data) } catch {
             throw AdapterError.file(path: path, message: error.message)

@@ -43,30 +43,44 @@ public struct PEFTAdapter: Sendable {
 
     public static func isArchive(_ path: String) -> Bool { path.hasSuffix(".tar.gz") || path.hasSuffix(".tgz") }
 
-    /// Reads an adapter directory or `.tar.gz` and checks it fits `model`.
+    /// Reads an adapter directory or `.tar.gz` and checks it fits `model`. From an archive only the
+    /// two members are read, into memory, within `ArchiveLimits` (nothing is extracted).
     public static func read(path: String, model: GemmaConfig) throws -> PEFTAdapter {
         guard isArchive(path) else { return try readDirectory(path, model: model) }
-        let temp = FileManager.default.temporaryDirectory
-            .appendingPathComponent("adapter-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: temp) }
-        try TarGzReader.extract(path, to: temp)
-        do {
-            return try readDirectory(try adapterDirectory(in: temp, archive: path), model: model)
-        } catch let AdapterError.file(inner, message) {
-            // Name the archive, not the temporary directory it was unpacked into.
-            throw AdapterError.file(path: path + inner.dropFirst(temp.count), message: message)
-        }
+        return try readArchive(path, model: model)
     }
 
     /// Writes the adapter's factors (not their gradients) as a PEFT directory, or as a `.tar.gz`
-    /// when `path` ends so.
+    /// when `path` ends so. Written under a hidden temporary name beside `path` and renamed into
+    /// place when complete: a failed write (a full disk) leaves `path` as it was, never half-written.
     public static func write(_ adapter: PEFTAdapter, to path: String) throws {
-        guard isArchive(path) else { return try writeDirectory(adapter, to: path) }
-        let temp = FileManager.default.temporaryDirectory
-            .appendingPathComponent("adapter-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: temp) }
-        try writeDirectory(adapter, to: temp)
-        try TarGzWriter.write(directory: temp, to: path)
+        let temporary = OutputLocation.temporaryName(for: path)
+        PendingOutputs.add(temporary)
+        defer {
+            try? FileManager.default.removeItem(atPath: temporary)  // gone after a successful rename
+            PendingOutputs.remove(temporary)
+        }
+        if isArchive(path) {
+            let staging = FileManager.default.temporaryDirectory
+                .appendingPathComponent("adapter-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: staging) }
+            try writeDirectory(adapter, to: staging)
+            do { try TarGzWriter.write(directory: staging, to: temporary) } catch {
+                throw AdapterError.file(path: path, message: "cannot write: \(error)")
+            }
+        } else {
+            try writeDirectory(adapter, to: temporary)
+        }
+        do { try OutputLocation.replace(path, with: temporary) } catch let ModelFormatError.io(_, message) {
+            throw AdapterError.file(path: path, message: message)
+        }
+    }
+
+    /// Checks before a run that `write(_:to:)` can write at `path` (see `OutputLocation.checkWritable`).
+    public static func checkWritable(_ path: String) throws {
+        do { try OutputLocation.checkWritable(path, directory: !isArchive(path)) } catch let ModelFormatError.io(_, message) {
+            throw AdapterError.file(path: path, message: "cannot be written: \(message)")
+        }
     }
 
     static func readDirectory(_ directory: String, model: GemmaConfig) throws -> PEFTAdapter {
@@ -79,6 +93,13 @@ public struct PEFTAdapter: Sendable {
         do { file = try SafetensorsFile(path: weightsPath) } catch {
             throw AdapterError.file(path: weightsPath, message: "\(error)")
         }
+        return try decode(config: config, weights: file, weightsPath: weightsPath, model: model)
+    }
+
+    /// The factors `file` holds for `config`'s target modules, checked against `model`'s shapes;
+    /// every value must be finite (a NaN or infinity is a corrupt file, refused naming the tensor).
+    static func decode(config: AdapterConfig, weights file: SafetensorsFile, weightsPath: String,
+                       model: GemmaConfig) throws -> PEFTAdapter {
         let roles = try config.targetRoles()
         let index = try PEFTTensorName.index(file.tensorNames, path: weightsPath, roles: roles, layerCount: model.layerCount)
 
@@ -94,6 +115,12 @@ public struct PEFTAdapter: Sendable {
                 let m = try QuantizedMatrix(type: t.type, rows: rows, cols: cols, data: t.data)
                 var values = [Float](repeating: 0, count: rows * cols)
                 values.withUnsafeMutableBufferPointer { m.dequantize(into: $0.baseAddress!) }
+                let nonFinite = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+                guard nonFinite == 0 else {
+                    throw AdapterError.file(
+                        path: weightsPath,
+                        message: "tensor '\(name)' holds \(nonFinite) non-finite values (NaN or infinity); the file is corrupt")
+                }
                 return values
             } catch let e as AdapterError {
                 throw e
@@ -121,7 +148,7 @@ public struct PEFTAdapter: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw AdapterError.file(path: directory, message: "cannot create directory: \(error.localizedDescription)")
+            throw AdapterError.file(path: directory, message: "cannot create directory: \(OutputLocation.reason(error))")
         }
         var writer = SafetensorsWriter()
         writer.setMetadata("format", "pt")
@@ -137,17 +164,5 @@ public struct PEFTAdapter: Sendable {
             throw AdapterError.file(path: weightsPath, message: "cannot write: \(error)")
         }
         try adapter.config.write(path: directory + "/" + configFile)
-    }
-
-    /// The directory of an unpacked archive holding the adapter: its root, or its only subdirectory.
-    static func adapterDirectory(in root: String, archive: String) throws -> String {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: root + "/" + configFile) { return root }
-        let entries = (try? fm.contentsOfDirectory(atPath: root)) ?? []
-        let candidates = entries.filter { fm.fileExists(atPath: root + "/" + $0 + "/" + configFile) }
-        guard candidates.count == 1 else {
-            throw AdapterError.file(path: archive, message: "the archive holds no single \(configFile)")
-        }
-        return root + "/" + candidates[0]
     }
 }

@@ -32,6 +32,8 @@ public final class TarGzReader {
     /// Opens the archive at `path` for reading.
     public init(path: String) throws {
         self.path = path
+        // libarchive does not check gzip trailers; corrupt compressed data is refused here first.
+        try GzipCheck.verify(path)
         guard let archive = archive_read_new() else {
             throw ArchiveError.library(archive: path, operation: "archive_read_new", message: "out of memory")
         }

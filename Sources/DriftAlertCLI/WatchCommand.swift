@@ -105,6 +105,8 @@ extension DriftAlertCommand {
             if let rule = try ruleFromFlags() { rules.append(rule) }
             guard !rules.isEmpty else { throw FatalError("no rules: give --field with --below/--above, or --config FILE") }
             let engine = try AlertEngine(rules: rules, state: try shared.loadState())
+            // Written once before any window is read: an unwritable --state fails here, once, clearly.
+            try shared.saveState(engine.state)
             let notifiers = try shared.notifiers(diagnostics: diagnostics)
             var notificationsFailed = false
             let filter = RecordFilter(tool: "drift-alert", options: records, diagnostics: diagnostics)

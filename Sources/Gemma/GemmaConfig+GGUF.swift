@@ -22,6 +22,7 @@ extension GemmaConfig {
 
         let hidden = try int("embedding_length")
         let layers = try int("block_count")
+        try GemmaConfig.checkLayerCount(layers, key: p + "block_count", tensorCount: file.tensors.count, source: src)
         let heads = try int("attention.head_count")
         let kvHeads = try optInt("attention.head_count_kv") ?? heads
         let headDim = try optInt("attention.key_length") ?? hidden / max(heads, 1)

@@ -82,6 +82,26 @@ public struct GemmaConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// The fewest tensors a layer stores (Gemma 1: two norms and seven linear layers; Gemma 2 and 3
+    /// add norms).
+    public static let minimumTensorsPerLayer = 9
+
+    /// Refuses a layer count the checkpoint's `tensorCount` tensors cannot hold, before anything is
+    /// allocated per layer: a header saying 2^32−1 layers must be an error naming `key`, not an
+    /// allocation failure. The weights loader then names the first missing tensor of a count that
+    /// passes here.
+    public static func checkLayerCount(_ layers: Int, key: String, tensorCount: Int, source: String) throws {
+        guard layers > 0 else {
+            throw GemmaError.invalidConfig(source: source, message: "'\(key)' is \(layers), expected a positive layer count")
+        }
+        guard layers <= tensorCount / minimumTensorsPerLayer else {
+            throw GemmaError.invalidConfig(
+                source: source,
+                message: "'\(key)' says \(layers) layers, but the checkpoint has only \(tensorCount) tensors "
+                    + "(each layer needs at least \(minimumTensorsPerLayer))")
+        }
+    }
+
     /// Checks the numbers fit together, so that a malformed file fails at load, not mid-forward.
     public func validate(source: String) throws {
         func bad(_ m: String) -> GemmaError { .invalidConfig(source: source, message: m) }
@@ -99,6 +119,12 @@ public struct GemmaConfig: Codable, Sendable, Equatable {
             throw bad("sliding-layer pattern has \(slidingLayers.count) entries for \(layerCount) layers")
         }
         if let w = slidingWindow, w <= 0 { throw bad("sliding window must be positive, got \(w)") }
-        if !(rmsNormEps > 0) { throw bad("rms_norm_eps must be positive") }
+        for (name, v) in [("rms_norm_eps", rmsNormEps), ("rope base", ropeBase), ("local rope base", ropeLocalBase),
+                          ("attention scale", attentionScale)] where !(v > 0 && v.isFinite) {
+            throw bad("\(name) must be a positive finite number, got \(v)")
+        }
+        for (name, v) in [("attention softcap", attentionSoftcap), ("final logit softcap", finalLogitSoftcap)] {
+            if let v, !(v > 0 && v.isFinite) { throw bad("\(name) must be a positive finite number, got \(v)") }
+        }
     }
 }

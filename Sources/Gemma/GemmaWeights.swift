@@ -162,6 +162,7 @@ public struct GemmaWeights: @unchecked Sendable {
     /// Loads and checks every tensor the configuration needs from `source`, named as `naming` says.
     public init(config c: GemmaConfig, from source: TensorSource, name src: String, naming: TensorNaming) throws {
         let names = Set(source.tensorNames)
+        try GemmaConfig.checkLayerCount(c.layerCount, key: "layer count", tensorCount: names.count, source: src)
 
         func raw(_ name: String) throws -> RawTensor {
             guard names.contains(name) else { throw GemmaError.missingTensor(source: src, name: name) }
@@ -194,6 +195,11 @@ public struct GemmaWeights: @unchecked Sendable {
             }
             var v = [Float](repeating: 0, count: count)
             v.withUnsafeMutableBufferPointer { m.dequantizeRow(0, into: $0.baseAddress!) }
+            let nonFinite = v.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            guard nonFinite == 0 else {
+                throw GemmaError.invalidConfig(
+                    source: src, message: "tensor '\(name)' holds \(nonFinite) non-finite values (NaN or infinity); the file is corrupt")
+            }
             if !naming.normStoresOnePlusW { for j in 0..<count { v[j] += 1 } }
             return v
         }

@@ -13,6 +13,19 @@ public final class LoadedModel: @unchecked Sendable {
     /// banking-v3, and the new name once the link is moved and the model reloaded).
     public let name: String
     public let path: String
+    /// The most bytes of text one token stands for: a text of n bytes needs at least
+    /// n / longestTokenBytes tokens, which bounds a prompt's length before it is tokenized.
+    /// Worked out over the vocabulary on first use (only prompts longer than the context need it).
+    public var longestTokenBytes: Int {
+        longestLock.lock()
+        defer { longestLock.unlock() }
+        if let longest { return longest }
+        let found = max(1, (0..<tokenizer.vocabularySize).reduce(0) { max($0, tokenizer.tokenToBytes($1).count) })
+        longest = found
+        return found
+    }
+    private var longest: Int?
+    private let longestLock = NSLock()
 
     public init(model: GemmaModel, tokenizer: any TextTokenizer, name: String, path: String) {
         self.model = model
@@ -52,7 +65,10 @@ public enum ModelLoader {
         if try isDirectory(path) {
             // The checkpoint reads config.json once, as HFConfig; the engine's configuration follows from it.
             let checkpoint = try HFCheckpoint(directory: path)
-            let config = try GemmaConfig(huggingFace: checkpoint.config, source: path + "/" + HFCheckpoint.configName)
+            let configPath = path + "/" + HFCheckpoint.configName
+            try GemmaConfig.checkLayerCount(checkpoint.config.numHiddenLayers, key: "num_hidden_layers",
+                                            tensorCount: checkpoint.tensorNames.count, source: configPath)
+            let config = try GemmaConfig(huggingFace: checkpoint.config, source: configPath)
             let names = Set(checkpoint.tensorNames)
             let prefix = ["", "language_model.", "model.language_model."].first {
                 names.contains($0 + "model.embed_tokens.weight")

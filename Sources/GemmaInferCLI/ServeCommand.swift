@@ -9,7 +9,8 @@ struct Serve: ParsableCommand {
         discussion: """
         Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, POST \
         /v1/feedback, GET /health, GET /metrics (Prometheus), POST /admin/reload. SIGHUP reloads \
-        the model; SIGTERM finishes the requests in flight, flushes the log and exits 0.
+        the model; SIGTERM finishes the requests in flight (cutting those still running after \
+        --shutdown-timeout), flushes the log and exits 0.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -29,6 +30,10 @@ struct Serve: ParsableCommand {
     var queue = 64
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger is answered 413.")
     var maxBody = 1 << 20
+    @Option(name: .customLong("max-tokens-limit"), help: "Most tokens one request may generate; a larger max_tokens is lowered.")
+    var maxTokensLimit = 4096
+    @Option(name: .customLong("shutdown-timeout"), help: "How long SIGTERM waits for requests in flight before cutting them (60, 30s, 2m).")
+    var shutdownTimeout = DurationArgument(seconds: 30)
 
     func run() throws {
         let logger = DiagnosticsLogHandler.logger(tool: "gemma-infer")
@@ -44,6 +49,8 @@ struct Serve: ParsableCommand {
         config.parallel = parallel
         config.queueCapacity = queue
         config.maxBodyBytes = maxBody
+        config.maxTokensLimit = maxTokensLimit
+        config.shutdownTimeout = shutdownTimeout.seconds
         config.settings = try generation.settings()
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         let status = ServeCommandRunner.run(config, logger: logger)

@@ -30,7 +30,7 @@ final class CurlTransfer {
         self.handle = handle
         errorBuffer = .allocate(capacity: Int(fl_curl_error_size))
         errorBuffer.initialize(repeating: 0, count: Int(fl_curl_error_size))
-        state = TransferState(onData: onData)
+        state = TransferState(onData: onData, maxBodyBytes: request.maxResponseBytes)
         try configure()
     }
 
@@ -46,6 +46,12 @@ final class CurlTransfer {
         let code = withExtendedLifetime(state) { curl_easy_perform(handle) }
         if code == CURLE_OK || (code == CURLE_WRITE_ERROR && state.stoppedByReceiver) {
             return
+        }
+        if code == CURLE_WRITE_ERROR && state.bodyTooLarge {
+            throw HTTPError.transport(
+                code: Int(CURLE_FILESIZE_EXCEEDED.rawValue),
+                message: "the response body is larger than the limit of \(request.maxResponseBytes) bytes; not read further",
+                url: request.url)
         }
         if code == CURLE_OPERATION_TIMEDOUT {
             throw HTTPError.timeout(url: request.url, seconds: request.timeout)
@@ -165,13 +171,17 @@ final class TransferState {
     private(set) var headers: [(String, String)] = []
     private(set) var body: [UInt8] = []
     private(set) var stoppedByReceiver = false
+    /// The body passed `maxBodyBytes` and the transfer was stopped.
+    private(set) var bodyTooLarge = false
     private let onData: (([UInt8]) -> Bool)?
+    private let maxBodyBytes: Int
 
     /// A streamed response that is not 2xx is an error report, not data: keep this much of it.
     private static let errorBodyLimit = 64 * 1024
 
-    init(onData: (([UInt8]) -> Bool)?) {
+    init(onData: (([UInt8]) -> Bool)?, maxBodyBytes: Int = HTTPRequest.defaultMaxResponseBytes) {
         self.onData = onData
+        self.maxBodyBytes = maxBodyBytes
     }
 
     /// One header line, CRLF included. A status line starts a new header block (after "100 Continue"
@@ -198,7 +208,13 @@ final class TransferState {
     /// A piece of the body. Returns false to make libcurl abort the transfer.
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let onData, (200..<300).contains(status) else {
-            if onData == nil || body.count < TransferState.errorBodyLimit {
+            if onData == nil {
+                guard body.count + bytes.count <= maxBodyBytes else {
+                    bodyTooLarge = true
+                    return false
+                }
+                body.append(contentsOf: bytes)
+            } else if body.count < TransferState.errorBodyLimit {
                 body.append(contentsOf: bytes)
             }
             return true

@@ -17,6 +17,11 @@ public struct HTTPRequest: Sendable {
     /// Whether 3xx redirects are followed (at most 10). Off by default: an API endpoint that redirects a
     /// POST is almost always misconfigured, and following it would hide that.
     public var followRedirects: Bool
+    /// The largest response body kept in memory (16 MiB by default); a longer one ends the transfer
+    /// with an error (curl code 63) instead of being read whole. Streamed bodies are handed on, not kept.
+    public var maxResponseBytes = HTTPRequest.defaultMaxResponseBytes
+
+    public static let defaultMaxResponseBytes = 16 << 20
 
     public init(
         method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,

@@ -61,8 +61,28 @@ public enum PromptInput: Sendable, Equatable {
         }
     }
 
-    /// The prompt's token ids for `model`.
+    /// Bytes of text in the prompt (the chat template's own text not counted).
+    public var textBytes: Int {
+        switch self {
+        case .prompt(let text), .question(let text): return text.utf8.count
+        case .messages(let msgs), .continuation(let msgs): return msgs.reduce(0) { $0 + $1.content.utf8.count }
+        }
+    }
+
+    /// The prompt's token ids for `model`. A prompt whose text alone needs more tokens than the
+    /// context holds (at most `longestTokenBytes` bytes per token) is refused before tokenizing,
+    /// so a 50 MB question costs a byte count, not minutes of tokenizing.
     public func tokenIDs(for model: LoadedModel, system: String?) throws -> [Int] {
+        var bytes = textBytes
+        if case .question = self { bytes += system?.utf8.count ?? 0 }
+        let context = model.model.config.contextLength
+        // No token stands for less than a byte, so only a text of more bytes than the context can hold
+        // needs the bound (and the vocabulary scan behind it).
+        if bytes > context, bytes / model.longestTokenBytes > context {
+            let leastTokens = bytes / model.longestTokenBytes
+            throw RecordError("the prompt's \(bytes) bytes need at least \(leastTokens) tokens (no token covers more than "
+                + "\(model.longestTokenBytes) bytes), more than the context of \(context); not tokenized")
+        }
         let tok = model.tokenizer
         switch self {
         case .prompt(let text):

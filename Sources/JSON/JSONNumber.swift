@@ -1,7 +1,7 @@
 /// A JSON number: the text it was written as, and the value that text denotes.
 ///
 /// The text is what the serializer writes, so a number passes through a filter byte for byte: `-0`,
-/// `1.50`, `1e-400` and `18446744073709551616` come out as they went in, where a parsed `Int64` or
+/// `1.50`, `1e-400`, `1e400` and `18446744073709551616` come out as they went in, where a parsed `Int64` or
 /// `Double` would have written `0`, `1.5`, `0.0` and `1.8446744073709552e+19`. The value is worked
 /// out once, while parsing (Clinger's fast path in `JSONParser`), because metrics are read millions
 /// of times and a number's text is written far more rarely than its value is read.
@@ -19,7 +19,7 @@ public struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
     private enum Value: Sendable {
         /// An integer literal (no fraction, no exponent) within Int64.
         case integer(Int64)
-        /// Everything else: the nearest double (`1e-400` is 0.0).
+        /// Everything else: the nearest double (`1e-400` is 0.0, `1e400` is +infinity).
         case floating(Double)
     }
 
@@ -29,7 +29,8 @@ public struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
         value = .integer(integer)
     }
 
-    /// A parsed number that is not an integer literal within Int64; `double` is finite.
+    /// A parsed number that is not an integer literal within Int64; `double` is its nearest double,
+    /// ±infinity beyond the range of doubles.
     init(text: String, nearest double: Double) {
         self.text = text
         value = .floating(double)

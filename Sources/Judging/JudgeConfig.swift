@@ -65,8 +65,13 @@ public struct JudgeConfig: Sendable {
         recordFields[promptField] ?? promptField
     }
 
-    /// The prompt's fields (question, answer, ...) read from a record through `recordFields`; a
-    /// value that is not a string is used as its JSON text.
+    /// Prompt fields that are text, as gemma-infer reads a question and writes an answer: they
+    /// must be JSON strings, in judge as in gemma-infer (a number there is refused by both).
+    public static let textFields: Set<String> = ["question", "answer", "answer_a", "answer_b"]
+
+    /// The prompt's fields (question, answer, ...) read from a record through `recordFields`. The
+    /// text fields must be strings; another field's value that is not a string (a reference
+    /// number, a context list) is used as its JSON text.
     public func promptValues(in record: JSONObject) -> Result<[String: String], MissingField> {
         var values: [String: String] = [:]
         for field in promptFields {
@@ -74,17 +79,26 @@ public struct JudgeConfig: Sendable {
             switch record.value(atPath: recordField) {
             case nil, .null?: return .failure(MissingField(recordField: recordField, promptField: field))
             case let .string(s)?: values[field] = s
+            case let value? where Self.textFields.contains(field):
+                return .failure(MissingField(recordField: recordField, promptField: field, found: value.kindName))
             case let value?: values[field] = JSONSerializer.string(value)
             }
         }
         return .success(values)
     }
 
-    /// A record field the prompt needs and the record lacks.
+    /// A record field the prompt needs and the record lacks, or holds as something other than
+    /// the string a text field must be (`found` names what it holds).
     public struct MissingField: Error, CustomStringConvertible {
         public var recordField: String
         public var promptField: String
-        public var description: String { "the record has no field \"\(recordField)\" (the \(promptField) of the prompt)" }
+        public var found: String? = nil
+        public var description: String {
+            if let found {
+                return "field \"\(recordField)\" (the \(promptField) of the prompt) must be a string, got \(found)"
+            }
+            return "the record has no field \"\(recordField)\" (the \(promptField) of the prompt)"
+        }
     }
 
     /// Reads and validates a config file.

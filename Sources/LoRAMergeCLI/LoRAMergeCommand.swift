@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandLineTool
 import Foundation
 import Merging
+import ModelFormats
 import Records
 
 extension MergedWeightType: ExpressibleByArgument {}
@@ -50,6 +51,9 @@ public struct LoRAMergeCommand: ParsableCommand {
     @Option(help: "Worker threads for dequantizing the base (default: all cores).")
     public var threads: Int?
 
+    @Flag(help: "Replace --out even when it is not an earlier output of lora-merge.")
+    public var force = false
+
     public init() {}
 
     public func validate() throws {
@@ -63,7 +67,8 @@ public struct LoRAMergeCommand: ParsableCommand {
     public func run() throws {
         let diagnostics = Diagnostics(tool: "lora-merge")
         let merger = LoRAMerger(basePath: base, adapterPath: adapter, outputPath: out, type: type,
-                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, force: force)
+        PendingOutputs.removeOnTermination()
         do {
             let summary = try merger.run { diagnostics.note($0) }
             diagnostics.note("merged \(summary.mergedTensors) adapted weights of '\(summary.adapterName)' into \(out)")

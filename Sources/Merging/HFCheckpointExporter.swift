@@ -16,7 +16,8 @@ import TensorKit
 /// with it.
 ///
 /// The directory is assembled under a temporary name beside the destination and renamed into place
-/// when complete; an existing destination is replaced only then.
+/// when complete; an existing destination is replaced only then. It holds `MergeOutput.markerFile`,
+/// which lets a later merge replace it.
 public enum HFCheckpointExporter {
     /// Tokenizer and generation files copied from a Hugging Face base, when present.
     public static let tokenizerFiles = [
@@ -47,11 +48,20 @@ public enum HFCheckpointExporter {
         do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch {
             throw MergeError.io(path: temporary.path, message: "cannot create directory: \(error.localizedDescription)")
         }
+        PendingOutputs.add(temporary.path)
         var committed = false
-        defer { if !committed { try? fm.removeItem(at: temporary) } }
+        defer {
+            if !committed { try? fm.removeItem(at: temporary) }
+            PendingOutputs.remove(temporary.path)
+        }
 
         do { try Data(config.jsonText().utf8).write(to: temporary.appendingPathComponent(HFCheckpoint.configName)) } catch {
             throw MergeError.io(path: directory + "/" + HFCheckpoint.configName, message: "cannot write: \(error.localizedDescription)")
+        }
+        do {
+            try Data(MergeOutput.markerText.utf8).write(to: temporary.appendingPathComponent(MergeOutput.markerFile))
+        } catch {
+            throw MergeError.io(path: directory + "/" + MergeOutput.markerFile, message: "cannot write: \(error.localizedDescription)")
         }
         var writer = SafetensorsWriter()
         writer.setMetadata("format", "pt")
@@ -69,7 +79,7 @@ public enum HFCheckpointExporter {
                 copied.append(name)
             }
         }
-        try replace(destination, with: temporary)
+        try OutputLocation.replace(directory, with: temporary.path)
         committed = true
         return copied
     }
@@ -128,25 +138,5 @@ public enum HFCheckpointExporter {
         }
         try norm(naming.outputNorm(), w.outputNorm)
         if !tied { try matrix(naming.output(), w.output) }
-    }
-
-    /// Renames the finished directory over `destination`, moving an existing one aside first and
-    /// deleting it only after the new one is in place.
-    static func replace(_ destination: URL, with finished: URL) throws {
-        let fm = FileManager.default
-        var old: URL?
-        if fm.fileExists(atPath: destination.path) {
-            let aside = finished.deletingLastPathComponent()
-                .appendingPathComponent(".\(destination.lastPathComponent).old-\(getpid())")
-            do { try fm.moveItem(at: destination, to: aside) } catch {
-                throw MergeError.io(path: destination.path, message: "cannot replace the existing output: \(error.localizedDescription)")
-            }
-            old = aside
-        }
-        do { try fm.moveItem(at: finished, to: destination) } catch {
-            if let old { try? fm.moveItem(at: old, to: destination) }
-            throw MergeError.io(path: destination.path, message: "cannot move the finished checkpoint into place: \(error.localizedDescription)")
-        }
-        if let old { try? fm.removeItem(at: old) }
     }
 }

@@ -12,9 +12,12 @@ public struct LoRAMerger {
     public var outputPath: String
     public var type: MergedWeightType
     public var threads: Int
+    /// Replace whatever is at `outputPath`, not only an earlier output of lora-merge.
+    public var force: Bool
 
     public init(basePath: String, adapterPath: String, outputPath: String, type: MergedWeightType = .f32,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false) {
+        self.force = force
         self.basePath = basePath
         self.adapterPath = adapterPath
         self.outputPath = outputPath
@@ -34,6 +37,7 @@ public struct LoRAMerger {
     public func run(progress: @escaping (String) -> Void = { _ in }) throws -> Summary {
         // Fail on a type safetensors cannot hold before spending time on loading.
         if !writesGGUF { _ = try HFCheckpointExporter.safetensorsType(for: type) }
+        try MergeOutput.checkReplaceable(outputPath, gguf: writesGGUF, force: force)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: basePath, isDirectory: &isDirectory) else {
             throw MergeError.io(path: basePath, message: "no such file or directory")

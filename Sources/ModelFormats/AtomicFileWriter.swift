@@ -24,6 +24,7 @@ final class AtomicFileWriter {
             throw ModelFormatError.io(path: path, message: "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }
         self.stream = stream
+        PendingOutputs.add(temporaryPath)
     }
 
     deinit {
@@ -32,6 +33,7 @@ final class AtomicFileWriter {
             fclose(stream)
             unlink(temporaryPath)
         }
+        PendingOutputs.remove(temporaryPath)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {

@@ -33,8 +33,17 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
 
     private let table: TensorTable<SafetensorsTensorInfo>
 
-    public init(path: String) throws {
-        let file = try MappedFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(file: try MappedFile(path: path))
+    }
+
+    /// A safetensors file already in memory (an archive member); errors name `path`.
+    public convenience init(path: String, contents: [UInt8]) throws {
+        try self.init(file: try MappedFile(path: path, contents: contents))
+    }
+
+    private init(file: MappedFile) throws {
+        let path = file.path
         self.path = path
         var cursor = ByteCursor(file: file)
         let rawLength = try cursor.read(UInt64.self, "the 8-byte header length")

@@ -93,11 +93,25 @@ public struct SVGChart {
 /// as the textfile collector never sees half a file.
 public func replaceFileAtomically(_ path: String, with text: String) throws {
     let temporary = path + ".tmp-\(getpid())"
-    do {
-        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-        if rename(temporary, path) != 0 { throw SystemError(operation: "rename \(temporary) to \(path)", code: errno) }
-    } catch {
+    func fail(_ operation: String) -> FatalError {
+        let error = SystemError(operation: operation, code: errno)
         unlink(temporary)
-        throw FatalError("cannot write \(path): \(error)")
+        return FatalError("cannot write \(path): \(error)")
     }
+    // Plain system calls, so the message is the system's reason, not Foundation's wrapping of it.
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw FatalError("cannot write \(path): \(SystemError(operation: "creating \(temporary)", code: errno))") }
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else {
+            let failure = fail("writing \(temporary)")
+            close(fd)
+            throw failure
+        }
+        bytes = bytes.dropFirst(n)
+    }
+    guard close(fd) == 0 else { throw fail("writing \(temporary)") }
+    guard rename(temporary, path) == 0 else { throw fail("renaming \(temporary) to \(path)") }
 }

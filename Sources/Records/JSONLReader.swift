@@ -36,6 +36,9 @@ public final class JSONLReader: Sequence, IteratorProtocol {
     private var pending: [String]
     private var current: (name: String, lines: LineSource)?
     public let maxDepth: Int
+    /// The longest input line read (64 MiB): a longer line becomes a `.malformed` item saying its
+    /// length, without being held in memory or echoed.
+    public static let maxLineBytes = LineSource.defaultMaxLineBytes
 
     public init(paths: [String], maxDepth: Int = JSONParser.defaultMaxDepth) {
         self.pending = paths.isEmpty ? ["-"] : paths
@@ -43,9 +46,10 @@ public final class JSONLReader: Sequence, IteratorProtocol {
     }
 
     /// Reads from an already open descriptor (a pipe in tests, a socket), named `name` in messages.
-    public init(fileDescriptor: Int32, name: String, maxDepth: Int = JSONParser.defaultMaxDepth) {
+    public init(fileDescriptor: Int32, name: String, maxDepth: Int = JSONParser.defaultMaxDepth,
+                maxLineBytes: Int = JSONLReader.maxLineBytes) {
         self.pending = []
-        self.current = (name, LineSource(fileDescriptor: fileDescriptor, ownsDescriptor: false))
+        self.current = (name, LineSource(fileDescriptor: fileDescriptor, ownsDescriptor: false, maxLineBytes: maxLineBytes))
         self.maxDepth = maxDepth
     }
 
@@ -81,6 +85,10 @@ public final class JSONLReader: Sequence, IteratorProtocol {
                     } catch let error as JSONParseError {
                         return .malformed(raw: String(decoding: bytes, as: UTF8.self), reason: error.description, location)
                     }
+                } overlong: { length -> JSONLItem? in
+                    // Not kept, so not echoed: the error record says where and how long it was.
+                    .malformed(raw: "", reason: "line of \(length) bytes is longer than the limit of \(lines.maxLineBytes) bytes; skipped unread",
+                               RecordLocation(source: name, line: lines.lineNumber))
                 }
                 switch item {
                 case .none: current = nil  // end of this input

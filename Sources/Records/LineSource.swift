@@ -22,10 +22,15 @@ final class LineSource {
     private(set) var lineNumber = 0
 
     static let readSize = 1 << 16
+    /// The longest line held in memory (documented in every filter's man page, "LIMITS"): a longer
+    /// one is skipped to its newline without being kept, and reported by its length.
+    static let defaultMaxLineBytes = 64 << 20
+    let maxLineBytes: Int
 
-    init(fileDescriptor: Int32, ownsDescriptor: Bool) {
+    init(fileDescriptor: Int32, ownsDescriptor: Bool, maxLineBytes: Int = LineSource.defaultMaxLineBytes) {
         self.fd = fileDescriptor
         self.ownsDescriptor = ownsDescriptor
+        self.maxLineBytes = maxLineBytes
         self.capacity = 4 * Self.readSize
         self.buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
     }
@@ -36,8 +41,9 @@ final class LineSource {
     }
 
     /// Calls `body` with the next line (without its `\n` or `\r\n`) and returns its result, or returns
-    /// nil at end of input. The buffer is only valid inside `body`.
-    func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+    /// nil at end of input. The buffer is only valid inside `body`. A line longer than
+    /// `maxLineBytes` is read through and dropped, and `overlong` gets its length instead.
+    func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T, overlong: (Int) throws -> T) throws -> T? {
         while true {
             let searchFrom = start + scanned
             if searchFrom < end, let found = memchr(buffer + searchFrom, 0x0A, end - searchFrom) {
@@ -49,6 +55,7 @@ final class LineSource {
                 return try body(trimmed(from: lineStart, to: newline))
             }
             scanned = end - start
+            if scanned > maxLineBytes { return try overlong(try skipLine()) }
             if atEOF {
                 guard start < end else { return nil }
                 let lineStart = start
@@ -59,6 +66,27 @@ final class LineSource {
             }
             try fill()
         }
+    }
+
+    /// Drops the current line up to and including its newline (or the end of input) without
+    /// keeping it; returns its length.
+    private func skipLine() throws -> Int {
+        var length = 0
+        while true {
+            if start < end, let found = memchr(buffer + start, 0x0A, end - start) {
+                let newline = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                length += newline - start
+                start = newline + 1
+                break
+            }
+            length += end - start
+            start = end
+            if atEOF { break }
+            try fill()
+        }
+        scanned = 0
+        lineNumber += 1
+        return length
     }
 
     private func trimmed(from lineStart: Int, to lineEnd: Int) -> UnsafeBufferPointer<UInt8> {

@@ -15,6 +15,10 @@ struct CompletionHandler: Sendable {
     let log: TrafficLog
     let metrics: ServerMetrics
     let logger: Logger
+    /// The most tokens one request may generate (`--max-tokens-limit`); the context caps it too.
+    let maxTokensLimit: Int
+    /// Requests admitted and not finished, for the bounded graceful stop.
+    let running = RunningRequests()
 
     private enum StreamEvent: Sendable {
         case piece(TextPiece)
@@ -22,17 +26,43 @@ struct CompletionHandler: Sendable {
         case failed(APIError)
     }
 
-    func respond(_ request: CompletionRequest) async throws -> Response {
+    /// Answers `request`. `connection` says when the client goes away: a request still waiting for
+    /// a slot then leaves the queue, and a generation stops at its next piece of text and is logged
+    /// with `finish_reason` "cancelled".
+    func respond(_ incoming: CompletionRequest, connection: ConnectionWatcher? = nil) async throws -> Response {
         let serving = host.serving
         let engine = serving.engine
-        try check(request, engine)
-        try await queue.acquire()
-        if request.stream { return stream(request, serving) }
+        var capped = incoming
+        capped.record = try check(incoming, engine)
+        let request = capped
+        let cancel = CancelFlag()
+        running.add(cancel)
+        let waiting = Task { [queue] in try await queue.acquire() }
+        let watch = connection?.onClose {
+            cancel.set(CancelFlag.clientGone)
+            waiting.cancel()
+        }
+        let done: @Sendable () -> Void = { [running] in
+            running.remove(cancel)
+            if let watch { connection?.remove(watch) }
+        }
+        do {
+            try await withTaskCancellationHandler { try await waiting.value } onCancel: { waiting.cancel() }
+        } catch {
+            done()
+            throw error
+        }
+        if request.stream { return stream(request, serving, cancel, done: done) }
         let out: JSONObject
         do {
             out = try await BlockingWork.run { [queue] in
-                defer { queue.release() }
-                return try engine.process(request.record, generate: serving.batcher.generate, onPiece: nil)
+                defer {
+                    queue.release()
+                    done()
+                }
+                var out = try engine.process(request.record, generate: serving.batcher.generate) { _ in !cancel.isSet }
+                Self.markCut(&out, cancel)
+                return out
             }
         } catch {
             throw Self.apiError(error)
@@ -42,9 +72,18 @@ struct CompletionHandler: Sendable {
         return ServerResponder.json(.ok, response.full(out))
     }
 
+    /// A generation stopped early says why in its record: `finish_reason` "cancelled" (the client
+    /// left) or "shutdown" (the graceful stop ran out of time), and `cancelled: true`.
+    private static func markCut(_ out: inout JSONObject, _ cancel: CancelFlag) {
+        guard let reason = cancel.reason else { return }
+        out["cancelled"] = true
+        out["finish_reason"] = .string(reason)
+    }
+
     /// The checks `process` would make, done before the response starts: parameters, the
-    /// messages or prompt, and the prompt's fit in the context.
-    private func check(_ request: CompletionRequest, _ engine: RecordInference) throws {
+    /// messages or prompt, and the prompt's fit in the context. Returns the record with
+    /// `max_tokens` capped by the room left in the context and by `maxTokensLimit`.
+    private func check(_ request: CompletionRequest, _ engine: RecordInference) throws -> JSONObject {
         do {
             let settings = try engine.settings.overridden(by: request.record)
             let ids = try PromptInput(record: request.record).tokenIDs(for: engine.model, system: settings.system)
@@ -54,23 +93,30 @@ struct CompletionHandler: Sendable {
                                "The prompt has \(ids.count) tokens; the model's context holds \(limit).",
                                param: "messages", code: "context_length_exceeded")
             }
+            var record = request.record
+            let cap = min(maxTokensLimit, limit - ids.count)
+            if settings.maxTokens > cap { record["max_tokens"] = .int(Int64(cap)) }
+            return record
         } catch {
             throw Self.apiError(error)
         }
     }
 
-    private func stream(_ request: CompletionRequest, _ serving: ModelHost.Serving) -> Response {
+    private func stream(_ request: CompletionRequest, _ serving: ModelHost.Serving, _ cancelled: CancelFlag,
+                        done: @escaping @Sendable () -> Void) -> Response {
         let engine = serving.engine
         let (events, sink) = AsyncStream<StreamEvent>.makeStream()
-        let cancelled = CancelFlag()
         BlockingWork.start { [queue] in
-            defer { queue.release() }
+            defer {
+                queue.release()
+                done()
+            }
             do {
                 var out = try engine.process(request.record, generate: serving.batcher.generate) { piece in
                     sink.yield(.piece(piece))
                     return !cancelled.isSet
                 }
-                if cancelled.isSet { out["cancelled"] = true }
+                Self.markCut(&out, cancelled)
                 finished(out)
                 sink.yield(.done(out))
             } catch {
@@ -113,7 +159,7 @@ struct CompletionHandler: Sendable {
                 pending.removeAll()
             }
             if Task.isCancelled { cancelled.set() }
-            guard open, !cancelled.isSet else { return }
+            guard open, cancelled.reason != CancelFlag.clientGone else { return }
             try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
             try await writer.finish(nil)
         })

@@ -18,7 +18,7 @@ struct CompletionRequest: Sendable {
 
     let kind: Kind
     /// The record given to the engine (and, answered, to the traffic log).
-    let record: JSONObject
+    var record: JSONObject
     let stream: Bool
     /// `stream_options.include_usage`: a last chunk carries the usage.
     let includeUsage: Bool

@@ -31,7 +31,8 @@ public final class InferenceServer: Sendable {
         self.log = log
         self.logger = logger
         queue = AdmissionQueue(slots: configuration.parallel, capacity: configuration.queueCapacity)
-        completions = CompletionHandler(host: host, queue: queue, log: log, metrics: metrics, logger: logger)
+        completions = CompletionHandler(host: host, queue: queue, log: log, metrics: metrics, logger: logger,
+                                        maxTokensLimit: configuration.maxTokensLimit)
     }
 
     /// Serves until shut down. `handleSignals` installs SIGTERM/SIGINT (graceful stop) and SIGHUP
@@ -41,20 +42,31 @@ public final class InferenceServer: Sendable {
         logger.logLevel = .warning
         let app = Application(
             responder: ServerResponder(server: self),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatcher()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gemma-infer"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         let serviceGroup = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+            services: [app], gracefulShutdownSignals: [], logger: logger))
         await group.set(serviceGroup)
-        let hangup = handleSignals ? installReloadSignal() : nil
-        defer { hangup?.cancel() }
+        let signals = handleSignals ? installSignals() : []
+        defer { signals.forEach { $0.cancel() } }
         try await serviceGroup.run()
         try log.flush()
     }
 
-    /// Stops accepting, finishes the requests in flight, then `run` returns.
+    /// Stops accepting, finishes the requests in flight, then `run` returns. Requests still
+    /// generating after `shutdownTimeout` seconds are cut short (logged with `finish_reason`
+    /// "shutdown"), as is any queued request that starts after that.
     public func shutdown() async {
+        let timeout = configuration.shutdownTimeout
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [completions, logger] in
+            let cut = completions.running.cutAll()
+            if cut > 0 {
+                logger.notice("graceful stop: cut \(cut) request(s) still running after \(timeout) s; "
+                    + "logged with finish_reason \"shutdown\"")
+            }
+        }
         await group.get()?.triggerGracefulShutdown()
     }
 
@@ -72,14 +84,19 @@ public final class InferenceServer: Sendable {
         }
     }
 
-    private func installReloadSignal() -> DispatchSourceSignal {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { [self] in
-            Task { _ = try? await self.reload() }
+    /// SIGHUP reloads; SIGTERM and SIGINT start the bounded graceful stop (`shutdown()`).
+    private func installSignals() -> [DispatchSourceSignal] {
+        [SIGHUP, SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                Task {
+                    if number == SIGHUP { _ = try? await self.reload() } else { await self.shutdown() }
+                }
+            }
+            source.resume()
+            return source
         }
-        source.resume()
-        return source
     }
 }
 

@@ -27,6 +27,12 @@ public struct ServeConfiguration: Sendable {
     public var queueCapacity = 64
     /// Largest request body accepted; a larger one is answered 413.
     public var maxBodyBytes = 1 << 20
+    /// The most tokens one request may generate; a larger `max_tokens` is lowered to it (and to
+    /// the room the prompt leaves in the context).
+    public var maxTokensLimit = 4096
+    /// Seconds a graceful stop waits for requests in flight; then they are cut, logged with
+    /// `finish_reason` "shutdown", and the server exits.
+    public var shutdownTimeout = 30.0
     /// Defaults of every request (the filter's flags); a request's own fields override them.
     public var settings = InferenceSettings()
 
@@ -49,6 +55,12 @@ public struct ServeConfiguration: Sendable {
         }
         guard maxBodyBytes >= 1024 else {
             throw ServeError.invalidOption(name: "max-body", message: "must be at least 1024 bytes, got \(maxBodyBytes)")
+        }
+        guard maxTokensLimit >= 1 else {
+            throw ServeError.invalidOption(name: "max-tokens-limit", message: "must be >= 1, got \(maxTokensLimit)")
+        }
+        guard shutdownTimeout >= 0, shutdownTimeout.isFinite else {
+            throw ServeError.invalidOption(name: "shutdown-timeout", message: "must be a number of seconds >= 0, got \(shutdownTimeout)")
         }
         if let key = apiKey, key.isEmpty {
             throw ServeError.invalidOption(name: "api-key", message: "must not be empty")

@@ -8,7 +8,17 @@ import Records
 /// missing or wrong API key, 413 for an oversized body. Routing is a plain table rather than
 /// Hummingbird's router so that those answers are the API's JSON, not the framework's defaults.
 struct ServerResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    /// Hummingbird's basic context plus the request's connection, whose close ends the request's
+    /// wait for a slot or its generation.
+    struct Context: RequestContext {
+        var coreContext: CoreRequestContextStorage
+        let channel: any Channel
+
+        init(source: ApplicationRequestContextSource) {
+            coreContext = .init(source: source)
+            channel = source.channel
+        }
+    }
 
     let server: InferenceServer
 
@@ -27,7 +37,8 @@ struct ServerResponder: HTTPResponder {
         let path = request.uri.path
         let response: Response
         do {
-            response = try await route(request, path: path)
+            let watcher = try? await context.channel.pipeline.handler(type: ConnectionWatcher.self).get()
+            response = try await route(request, path: path, watcher: watcher)
         } catch {
             let e = CompletionHandler.apiError(error is CancellationError ? APIError.shuttingDown : error)
             response = Self.json(e.status, e.body, headers: e.headers)
@@ -37,7 +48,7 @@ struct ServerResponder: HTTPResponder {
         return response
     }
 
-    private func route(_ request: Request, path: String) async throws -> Response {
+    private func route(_ request: Request, path: String, watcher: ConnectionWatcher?) async throws -> Response {
         guard let route = Self.routes[path] else { throw APIError.notFound(path) }
         guard request.method == route.method else {
             throw APIError.methodNotAllowed(request.method, path, allowed: route.method.rawValue)
@@ -58,9 +69,11 @@ struct ServerResponder: HTTPResponder {
                                      "owned_by": "gemma-infer"]
             return Self.json(.ok, ["object": "list", "data": [.object(model)]])
         case "/v1/chat/completions":
-            return try await server.completions.respond(CompletionRequest(kind: .chat, body: try await body(request)))
+            return try await server.completions.respond(CompletionRequest(kind: .chat, body: try await body(request)),
+                                                        connection: watcher)
         case "/v1/completions":
-            return try await server.completions.respond(CompletionRequest(kind: .completion, body: try await body(request)))
+            return try await server.completions.respond(CompletionRequest(kind: .completion, body: try await body(request)),
+                                                        connection: watcher)
         case "/v1/feedback":
             let feedback = try FeedbackRequest(body: try await body(request))
             try server.log.append(feedback.record)
@@ -82,9 +95,8 @@ struct ServerResponder: HTTPResponder {
             }
             return
         }
-        let header = request.headers[.authorization] ?? ""
-        let prefix = "Bearer "
-        guard header.hasPrefix(prefix), Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(key.utf8))
+        guard let token = Self.bearerToken(request.headers[.authorization] ?? ""),
+              Self.constantTimeEqual(Array(token.utf8), Array(key.utf8))
         else { throw APIError.unauthorized }
     }
 
@@ -99,6 +111,15 @@ struct ServerResponder: HTTPResponder {
         } catch is NIOTooManyBytesError {
             throw APIError.tooLarge(limit: limit)
         }
+    }
+
+    /// The token of a `Bearer` credential. The scheme name is case-insensitive (RFC 7235, 2.1),
+    /// and one or more spaces separate it from the token.
+    static func bearerToken(_ header: String) -> String? {
+        let scheme = header.prefix { $0 != " " }
+        guard scheme.lowercased() == "bearer" else { return nil }
+        let token = header.dropFirst(scheme.count).drop { $0 == " " }
+        return token.isEmpty ? nil : String(token)
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

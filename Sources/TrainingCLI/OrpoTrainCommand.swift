@@ -214,6 +214,7 @@ public struct OrpoTrainCommand: ParsableCommand {
     /// Runs the whole training, sending records to `emit`.
     public func train(diagnostics: Diagnostics, emit: @escaping (JSONObject) throws -> Void) throws -> Outcome {
         let (settings, plan, promptLimit) = try resolvedSettings()
+        try PEFTAdapter.checkWritable(adapterOut)  // before loading the model, too
         let pool = try ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let path = model ?? DefaultModel.path
         let base: GemmaModel, tokenizer: PreferenceTokenizer?
@@ -235,6 +236,9 @@ public struct OrpoTrainCommand: ParsableCommand {
                              settings: ORPOTrainingSettings, plan: ORPOTrainingRun.Plan, promptLimit: Int,
                              command: OrpoTrainCommand, pool: ComputePool, diagnostics: Diagnostics,
                              emit: @escaping (JSONObject) throws -> Void) throws -> Outcome {
+        // Outputs are checked before any work, so a bad location never costs a training run.
+        try PEFTAdapter.checkWritable(command.adapterOut)
+        if let dir = command.checkpointDir { try TrainingCheckpoint.checkWritable(dir) }
         let reader = TrainingPairReader(
             tokenizer: tokenizer,
             truncation: PairTruncation(maxLength: settings.maxLength, maxPromptLength: promptLimit, policy: command.longPairs),

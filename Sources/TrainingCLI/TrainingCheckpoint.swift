@@ -1,5 +1,6 @@
 import Adapters
 import Foundation
+import ModelFormats
 import Records
 import Training
 
@@ -59,6 +60,13 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 public enum TrainingCheckpoint {
     public static let prefix = "checkpoint-"
 
+    /// Checks before a run that checkpoints can be saved in `directory` (created when missing).
+    public static func checkWritable(_ directory: String) throws {
+        do { try OutputLocation.checkWritable(directory, inside: true) } catch let ModelFormatError.io(_, message) {
+            throw TrainingError.data(source: directory, message: "checkpoints cannot be saved here: \(message)")
+        }
+    }
+
     /// Saves the adapter, the optimizer and `progress` under `directory`, atomically.
     public static func save(adapter: LoRAAdapter, optimizer: AdamW, progress: TrainingProgress,
                             in directory: String) throws {
@@ -77,7 +85,7 @@ public enum TrainingCheckpoint {
             guard rename(temp, final) == 0 else { throw SystemError(operation: "rename \(temp) to \(final)", code: errno) }
         } catch {
             try? fm.removeItem(atPath: temp)
-            throw TrainingError.data(source: final, message: "cannot save the checkpoint: \(error)")
+            throw TrainingError.data(source: final, message: "cannot save the checkpoint: \(OutputLocation.reason(error))")
         }
     }
 

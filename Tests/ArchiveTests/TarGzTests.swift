@@ -132,6 +132,39 @@ func handMadeTar(_ members: [(name: String, type: Character, body: [UInt8], link
         }
     }
 
+    /// Issue 20, item 1: libarchive does not check the gzip trailer, so flipped bytes inside a
+    /// stored (incompressible) deflate block, or a wrong CRC-32 or length in the trailer, used to
+    /// read back as garbage without an error. Every reading entry point now refuses them.
+    @Test(arguments: ["flipped", "crc", "length"])
+    func gzipCRCAndLengthAreChecked(_ damage: String) throws {
+        let work = try TemporaryDirectory()
+        var random = SystemRandomNumberGenerator()
+        try work.write("adapter/adapter_config.json", Array(#"{"r": 8}"#.utf8))
+        try work.write("adapter/adapter_model.safetensors", (0..<400_000).map { _ in UInt8.random(in: 0...255, using: &random) })
+        let archive = work.path + "/adapter.tar.gz"
+        try TarGzWriter.write(directory: work.path + "/adapter", to: archive)
+        var bytes = try work.read("adapter.tar.gz")
+        switch damage {
+        case "flipped":
+            let middle = bytes.count / 2
+            for i in middle..<(middle + 64) { bytes[i] ^= 0xff }
+        case "crc": bytes[bytes.count - 8] ^= 0x01
+        default: bytes[bytes.count - 4] ^= 0x01
+        }
+        try work.write("bad.tar.gz", bytes)
+        let bad = work.path + "/bad.tar.gz"
+        func isGzipError(_ error: any Error) -> Bool {
+            guard let error = error as? ArchiveError, case let .library(path, operation, message) = error else { return false }
+            return path == bad && operation == "checking the gzip data" && !message.isEmpty
+        }
+        #expect { try TarGzReader.list(bad) } throws: { isGzipError($0) }
+        #expect { try TarGzReader.read(bad, members: ["adapter_config.json"]) } throws: { isGzipError($0) }
+        #expect { try TarGzReader.extract(bad, to: work.path + "/out") } throws: { isGzipError($0) }
+        #expect(!FileManager.default.fileExists(atPath: work.path + "/out"))
+        // The undamaged archive still reads.
+        #expect(try TarGzReader.list(archive).count == 2)
+    }
+
     @Test func truncatedArchiveIsAnError() throws {
         let work = try TemporaryDirectory()
         _ = try makeAdapter(in: work)

@@ -60,6 +60,26 @@ final class LockedList<Element>: @unchecked Sendable {
         #expect(seen.body == payload)
     }
 
+    /// Issue 20, item 6: a response body over the request's limit is not read whole: the transfer
+    /// ends with an error saying the limit, which is not retried.
+    @Test func aResponseBodyOverTheLimitIsAnError() throws {
+        let big = String(repeating: "x", count: 300_000)
+        let server = try LoopbackHTTPServer(replies: [.text(big), .text(big), .text("small")])
+        defer { server.stop() }
+        var request = HTTPRequest(url: server.url("/big"))
+        request.maxResponseBytes = 100_000
+        do {
+            _ = try HTTPClient().send(request, retry: fastRetry)
+            Issue.record("a 300 kB body was read under a 100 kB limit")
+        } catch let error as HTTPError {
+            #expect("\(error)".contains("larger than the limit of 100000 bytes"), "\(error)")
+            guard case .transport(63, _, _) = error else { Issue.record("\(error)"); return }
+        }
+        #expect(server.requests.count == 1, "a too-large body is not retried")
+        #expect(try HTTPClient().send(HTTPRequest(url: server.url("/big"))).text == big)
+        #expect(HTTPRequest(url: "http://x").maxResponseBytes == 16 << 20)
+    }
+
     @Test func chunkedRequestBody() throws {
         let server = try LoopbackHTTPServer(replies: [.status(200)])
         defer { server.stop() }

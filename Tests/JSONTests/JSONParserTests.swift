@@ -61,7 +61,6 @@ import JSON
         ("\"\\ud83d\"", "not followed by a low surrogate"),
         ("\"\\ude00\"", "lone low surrogate"),
         ("\"\\ud83d\\u0041\"", "not a low surrogate"),
-        ("1e400", "out of the range"),
         ("{} x", "after the JSON value"),
         ("{'a':1}", "expected a string key"),
     ])

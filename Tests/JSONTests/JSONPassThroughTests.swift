@@ -7,6 +7,7 @@ import JSON
     @Test(arguments: [
         #"{"big":18446744073709551616,"huge":123456789012345678901234567890}"#,
         #"{"tiny":1e-400,"subnormal":4.9406564584124654e-324}"#,
+        #"{"beyond_double":1e400,"minus":-1e400,"long_exponent":2E+99999999999999999999}"#,
         #"{"zero":-0,"negative_zero":-0.0,"plain":0}"#,
         #"{"trailing_zero":1.50,"exponent":1E+2,"small":2.5e-3,"long":3.141592653589793238462643383279}"#,
         #"{"int64_min":-9223372036854775808,"int64_max":9223372036854775807,"beyond":-9223372036854775809}"#,
@@ -41,7 +42,9 @@ import JSON
     @Test func numbersFromTextAreValidated() {
         #expect(JSONNumber(text: "1.50")?.text == "1.50")
         #expect(JSONNumber(text: "-0")?.int == 0)
-        for bad in ["01", " 1", "1 ", "NaN", "+1", "1.", "", "\"1\"", "1e400"] {
+        // Issue 20, item 8: a number beyond the range of doubles is a number too (value ±infinity).
+        #expect(JSONNumber(text: "1e400")?.double == .infinity && JSONNumber(text: "-1e400")?.double == -.infinity)
+        for bad in ["01", " 1", "1 ", "NaN", "+1", "1.", "", "\"1\""] {
             #expect(JSONNumber(text: bad) == nil, "\(bad)")
         }
     }

@@ -38,6 +38,13 @@ import Testing
         #expect(throws: RecordError("the record has no label field \"label\"")) {
             try maker.pairs(for: ["question": "q", "answer": "a"])
         }
+        // Issue 20, item 9: question and answer are text in judge as in gemma-infer; a number is refused.
+        #expect(throws: RecordError("field \"answer\" (the answer of the prompt) must be a string, got number")) {
+            try maker.pairs(for: ["question": "q", "answer": 42, "label": 1])
+        }
+        #expect(throws: RecordError("field \"question\" (the question of the prompt) must be a string, got number")) {
+            try maker.pairs(for: ["question": 1.5, "answer": "a", "label": 1])
+        }
         #expect(throws: RecordError("field \"label\": 7 is not one of the scores 0 or 1")) {
             try maker.pairs(for: ["question": "q", "answer": "a", "label": 7])
         }

@@ -61,4 +61,47 @@ import Testing
             try LoRAMerger(basePath: hfBase, adapterPath: adapter, outputPath: dir("x.gguf"), threads: 2).run()
         }
     }
+
+    /// Issue 20, item 4: --out replaces only an earlier output of lora-merge (a GGUF with the
+    /// merged-adapter key, a directory with the marker, or an empty directory) unless --force;
+    /// anything else is refused before loading, untouched.
+    @Test func outReplacesOnlyAnEarlierMerge() throws {
+        let dir = try TemporaryDirectory()
+        let base = try TinyGemmaFile.write(to: dir("base.gguf"))
+        let adapter = try RandomAdapter(model: TinyGemmaFile.config, modules: ["v_proj"]).write(to: dir("lora"))
+        func merge(_ out: String, force: Bool = false) throws {
+            try LoRAMerger(basePath: base, adapterPath: adapter, outputPath: out, threads: 2, force: force).run()
+        }
+        func expectRefused(_ out: String, _ reason: String) {
+            do {
+                try merge(out)
+                Issue.record("\(out) was replaced")
+            } catch {
+                #expect("\(error)".contains("\(reason), not an earlier output of lora-merge"), "\(error)")
+            }
+        }
+        // Someone's data at --out: a directory with files, a plain file, a GGUF not from lora-merge.
+        try FileManager.default.createDirectory(atPath: dir("data/sub"), withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: dir("data/sub/notes.txt")))
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: dir("notes")))
+        try FileManager.default.copyItem(atPath: base, toPath: dir("copy.gguf"))
+        expectRefused(dir("data"), "a directory without lora-merge's .lora-merge marker")
+        expectRefused(dir("notes"), "a file")
+        expectRefused(dir("copy.gguf"), "a GGUF file without the 'feedbackloop.merged_adapter' key")
+        #expect(try String(contentsOfFile: dir("data/sub/notes.txt"), encoding: .utf8) == "keep")
+        #expect(try String(contentsOfFile: dir("notes"), encoding: .utf8) == "keep")
+        #expect(FileManager.default.contentsEqual(atPath: base, andPath: dir("copy.gguf")))
+
+        // Earlier outputs are replaced, and --force replaces anything.
+        try merge(dir("merged.gguf"))
+        try merge(dir("merged.gguf"))
+        try merge(dir("merged-hf"))
+        #expect(FileManager.default.fileExists(atPath: dir("merged-hf") + "/.lora-merge"))
+        try merge(dir("merged-hf"))
+        try FileManager.default.createDirectory(atPath: dir("empty"), withIntermediateDirectories: true)
+        try merge(dir("empty"))
+        try merge(dir("data"), force: true)
+        #expect(!FileManager.default.fileExists(atPath: dir("data/sub/notes.txt")))
+        #expect(try LoRAMergeCommand.parse(["--base", "b", "--adapter", "a", "--out", "o", "--force"]).force)
+    }
 }

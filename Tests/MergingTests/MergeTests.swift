@@ -105,9 +105,11 @@ import Testing
         #expect(!st.tensorNames.contains("lm_head.weight"))
     }
 
+    /// An earlier output of lora-merge is replaced whole (other directories are refused:
+    /// LoRAMergeCommandTests.outReplacesOnlyAnEarlierMerge).
     @Test func rewritingAnExistingOutputReplacesIt() throws {
         let out = dir("again-hf")
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        _ = try LoRAMerger(basePath: basePath, adapterPath: adapterPath, outputPath: out, threads: 2).run()
         try Data("stale".utf8).write(to: URL(fileURLWithPath: out + "/stale.txt"))
         _ = try LoRAMerger(basePath: basePath, adapterPath: adapterPath, outputPath: out, threads: 2).run()
         #expect(!FileManager.default.fileExists(atPath: out + "/stale.txt"))

@@ -104,6 +104,21 @@ import Monitoring
         #expect(try runTool("drift-alert", ["reset", "nosuchrule", "--state", state]).status == 2)
     }
 
+    /// Issue 20, item 9: an unwritable --state is one clear message (the system's reason, not
+    /// Foundation's error dump) before any window is read, and exit 2.
+    @Test func anUnwritableStateFileIsOneClearMessage() throws {
+        let state = temporaryPath("-missing-dir/state.json")
+        let args = ["--metric", "metrics.banking.pass_rate", "--below", "0.8", "--name", "banking", "--state", state]
+        let run = try runTool("drift-alert", args, stdin: windowLines([0.7, 0.9]))
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("cannot write \(state): creating \(state).tmp-"), "\(run.stderr)")
+        #expect(run.stderr.contains("No such file or directory"), "\(run.stderr)")
+        #expect(!run.stderr.contains("Domain="), "\(run.stderr)")
+    }
+
     @Test func rulesFromAConfigFile() throws {
         let config = temporaryPath(".rules.json")
         defer { try? FileManager.default.removeItem(atPath: config) }

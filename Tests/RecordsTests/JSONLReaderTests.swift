@@ -67,6 +67,31 @@ func temporaryFile(_ text: String, suffix: String = ".jsonl") throws -> String {
         #expect(records[2]["s"]?.string?.count == 700_000)
     }
 
+    /// Issue 20, item 6: a line over the limit is read through but not kept: it becomes a
+    /// malformed item saying its length (nothing of it echoed), and the lines around it still read,
+    /// the last line without a newline included.
+    @Test func linesOverTheLimitAreSkippedUnread() throws {
+        let long = "{\"s\":\"" + String(repeating: "x", count: 300_000) + "\"}"
+        let text = "{\"n\":1}\n" + long + "\n{\"n\":3}\n" + long
+        let path = try temporaryFile(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let reader = JSONLReader(fileDescriptor: fd, name: "big", maxLineBytes: 100_000)
+        let items = Array(reader)
+        #expect(items.count == 4)
+        for (index, line) in [1, 3].enumerated() {
+            guard case let .record(o, l) = items[index * 2] else { Issue.record("\(items[index * 2])"); continue }
+            #expect(o["n"]?.int == line && l.line == line)
+        }
+        for index in [1, 3] {
+            guard case let .malformed(raw, reason, l) = items[index] else { Issue.record("\(items[index])"); continue }
+            #expect(raw.isEmpty && l.line == index + 1)
+            #expect(reason == "line of \(long.utf8.count) bytes is longer than the limit of 100000 bytes; skipped unread")
+        }
+        #expect(JSONLReader.maxLineBytes == 64 << 20)
+    }
+
     @Test func yieldsEachLineAsSoonAsItArrivesOnAPipe() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)

@@ -179,6 +179,10 @@ import Testing
         #expect(try await server.post("/admin/reload", "").status == 401)
         let ok = try await server.post("/v1/completions", body, headers: [("Authorization", "Bearer sesame")])
         #expect(ok.status == 200)
+        // RFC 7235: the scheme name is case-insensitive (issue 20, item 9).
+        #expect(try await server.post("/v1/completions", body, headers: [("Authorization", "bearer sesame")]).status == 200)
+        #expect(try await server.post("/v1/completions", body, headers: [("Authorization", "BEARER  sesame")]).status == 200)
+        #expect(try await server.post("/v1/completions", body, headers: [("Authorization", "Basic sesame")]).status == 401)
         let reload = try await server.post("/admin/reload", "", headers: [("Authorization", "Bearer sesame")])
         #expect(reload.status == 200)
         #expect(reload.json?["reloads"] == 1)
@@ -209,6 +213,8 @@ import Testing
         try await server.stop()
         let first = try #require(try server.logRecords().first)
         #expect(first["cancelled"] == true)
+        // Issue 20, item 2: a cancelled stream is not logged as if it had stopped on its own.
+        #expect(first["finish_reason"] == "cancelled")
         #expect((first["completion_tokens"]?.int ?? 8000) < 8000)
     }
 
@@ -243,5 +249,133 @@ import Testing
                      "gemma_time_to_first_token_seconds_count 1", "gemma_queue_depth 0", "process_cpu_seconds_total"] {
             #expect(metrics.text.contains(name), "\(name)")
         }
+    }
+}
+
+/// A reload of a file that cannot be loaded (issue 20, item 3: a header claiming 2^32−1 layers used
+/// to abort the process) is refused with the reason and the old model keeps serving.
+@Suite struct FailedReloadTests {
+    @Test func aFailedReloadKeepsServingTheOldModel() async throws {
+        let dir = NSTemporaryDirectory() + "reload-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let deployed = dir + "/deployed.gguf"
+        try TinyServingModel.write(to: deployed)
+        let server = try await TestServer(model: {
+            guard let pool = TinyServingModel.pool else { throw TestFailure("cannot start a compute pool") }
+            return try ModelLoader.load(path: deployed, pool: pool)
+        }) { $0.apiKey = "k" }
+        let auth = [("Authorization", "Bearer k")]
+        let body = #"{"prompt":"the","max_tokens":2}"#
+        #expect(try await server.post("/v1/completions", body, headers: auth).status == 200)
+
+        // Deployed the documented way (written elsewhere, renamed over): a hostile layer count.
+        try TinyServingModel.write(to: dir + "/next.gguf", declaredLayers: UInt32.max)
+        #expect(rename(dir + "/next.gguf", deployed) == 0)
+        let reload = try await server.post("/admin/reload", "", headers: auth)
+        #expect(reload.status == 500)
+        #expect(reload.json?.value(atPath: "error.code")?.string == "reload_failed")
+        #expect(reload.text.contains("block_count"), "\(reload.text)")
+        #expect(server.server.host.reloads == 0)
+        #expect(try await server.post("/v1/completions", body, headers: auth).status == 200)
+        try await server.stop()
+        #expect(try server.logRecords().count == 2)
+    }
+}
+
+/// Issue 20, item 6: a question longer than the context can hold, by its byte count alone, is
+/// refused before it is tokenized, with a message saying why.
+@Suite struct PromptLimitTests {
+    @Test func aHugeQuestionIsRefusedBeforeTokenizing() throws {
+        let model = try TinyServingModel.load()
+        let inference = RecordInference(model: model, settings: InferenceSettings())
+        let context = model.model.config.contextLength
+        let bytes = context * model.longestTokenBytes + model.longestTokenBytes
+        do {
+            _ = try inference.process(["question": .string(String(repeating: "a", count: bytes))])
+            Issue.record("a \(bytes)-byte question was answered")
+        } catch let error as RecordError {
+            #expect("\(error)".contains("the prompt's \(bytes) bytes need at least"), "\(error)")
+            #expect("\(error)".contains("more than the context of \(context); not tokenized"), "\(error)")
+        }
+        #expect(model.longestTokenBytes >= "<start_of_turn>".utf8.count)
+    }
+}
+
+/// Issue 20, item 2: one client cannot hold the server. max_tokens is capped, a client that leaves
+/// ends its request (queued or generating, streamed or not), and a graceful stop is bounded.
+@Suite struct ClientLimitTests {
+    static let long = #"{"prompt":"the cat","max_tokens":8000}"#
+
+    /// Waits (bounded, only against a hang) until `condition` holds.
+    static func eventually(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<1200 {
+            if condition() { return true }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return condition()
+    }
+
+    @Test func maxTokensIsCappedByTheLimit() async throws {
+        let server = try await TestServer(model: TinyServingModel.load) { $0.maxTokensLimit = 5 }
+        let r = try await server.post("/v1/completions", #"{"prompt":"the cat","max_tokens":1000000000}"#)
+        #expect(r.status == 200)
+        #expect(r.json?.value(atPath: "usage.completion_tokens")?.int == 5, "\(r.text)")
+        try await server.stop()
+        let record = try #require(try server.logRecords().first)
+        #expect(record["max_tokens"] == 5)
+        #expect(record["finish_reason"] == "length")
+    }
+
+    @Test func aNonStreamingClientThatLeavesEndsItsGeneration() async throws {
+        let server = try await TestServer(model: TinyServingModel.load) { config in
+            config.parallel = 1
+            config.maxTokensLimit = 8000
+        }
+        let request = HTTPRequest.postJSON(url: server.url("/v1/completions"), body: Array(Self.long.utf8), timeout: 1)
+        await #expect(throws: (any Error).self) { _ = try await server.send(request) }
+        #expect(try await Self.eventually { server.server.queue.active == 0 }, "the abandoned generation kept its slot")
+        #expect(try await server.post("/v1/completions", #"{"prompt":"the","max_tokens":2}"#).status == 200)
+        try await server.stop()
+        let first = try #require(try server.logRecords().first)
+        #expect(first["finish_reason"] == "cancelled")
+        #expect(first["cancelled"] == true)
+        #expect((first["completion_tokens"]?.int ?? 8000) < 8000)
+    }
+
+    @Test func aQueuedClientThatLeavesIsDroppedAndTheStopIsBounded() async throws {
+        let server = try await TestServer(model: TinyServingModel.load) { config in
+            config.parallel = 1
+            config.shutdownTimeout = 1
+            config.maxTokensLimit = 8000
+        }
+        let holding = Task { try await server.post("/v1/completions", Self.long) }
+        #expect(try await Self.eventually { server.server.queue.active == 1 })
+        let queued = HTTPRequest.postJSON(url: server.url("/v1/completions"), body: Array(Self.long.utf8), timeout: 1)
+        await #expect(throws: (any Error).self) { _ = try await server.send(queued) }
+        #expect(try await Self.eventually { server.server.queue.depth == 0 }, "the abandoned request stayed queued")
+        #expect(server.server.queue.active == 1)
+
+        // The stop cuts the running request after a second instead of waiting for its 8000 tokens.
+        try await server.stop()
+        let answer = try await holding.value
+        #expect(answer.status == 200)
+        #expect(answer.json?.value(atPath: "choices")?[0]?["finish_reason"] == "shutdown", "\(answer.text)")
+        let records = try server.logRecords()
+        #expect(records.count == 1, "only the request that ran is logged")
+        #expect(records.first?["finish_reason"] == "shutdown")
+        #expect((records.first?["completion_tokens"]?.int ?? 8000) < 8000)
+    }
+}
+
+/// Issue 20, item 8: gemma-infer's records keep the input's numbers and unknown fields as written.
+@Suite struct RecordPassThroughTests {
+    @Test func answeredRecordsKeepTheInputsNumbersAsWritten() throws {
+        let input = #"{"prompt":"the cat","max_tokens":2,"big":18446744073709551616,"tiny":1e-400,"huge":1e400,"#
+            + #""neg_zero":-0,"unknown":{"a":[1.50,2E+3,-0.0]}}"#
+        let record = try #require(try JSONParser.parse(input).object)
+        let inference = RecordInference(model: try TinyServingModel.load(), settings: InferenceSettings())
+        let output = JSONSerializer.string(.object(try inference.process(record)))
+        #expect(output.hasPrefix(String(input.dropLast()) + ","), "\(output)")
     }
 }

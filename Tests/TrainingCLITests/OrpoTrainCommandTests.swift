@@ -33,6 +33,33 @@ import Training
         #expect(run.outcome?.skipped == 0)
     }
 
+    /// Issue 20, item 5: an --adapter-out or --checkpoint-dir that cannot be written is refused
+    /// before the first step, with the reason; the adapter is written under a temporary name and
+    /// renamed, so nothing but the finished file is ever at its final name.
+    @Test func unwritableOutputsAreRefusedBeforeTheFirstStep() throws {
+        let dir = try TinyTraining.directory()
+        try TinyTraining.write([Self.tokenizedPair], to: dir + "/pairs.jsonl")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/file"))
+        try FileManager.default.createDirectory(atPath: dir + "/taken.tar.gz", withIntermediateDirectories: true)
+        let common = [dir + "/pairs.jsonl", "--tokenized", "--r", "2", "--batch-size", "1", "--max-steps", "2"]
+        for (arguments, fragment) in [
+            (["--adapter-out", dir + "/file/adapter.tar.gz"], "file/adapter.tar.gz: cannot be written: cannot create the directory"),
+            (["--adapter-out", dir + "/taken.tar.gz"], "taken.tar.gz: cannot be written: exists and is a directory"),
+            (["--adapter-out", dir + "/ok", "--save-every", "1", "--checkpoint-dir", dir + "/file/ckpt"],
+             "file/ckpt: checkpoints cannot be saved here: cannot create the directory"),
+        ] {
+            let run = try TinyTraining.run(common + arguments)
+            #expect(run.records.isEmpty, "trained before refusing \(arguments)")
+            #expect(run.error.map { "\($0)".contains(fragment) } == true, "\(String(describing: run.error))")
+            #expect(run.error.map { "\($0)".contains("NSError") || "\($0)".contains("could not be completed") } == false)
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/ok"))
+
+        let run = try TinyTraining.run(common + ["--adapter-out", dir + "/new/adapter.tar.gz"])
+        #expect(run.error == nil, "\(String(describing: run.error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/new") == ["adapter.tar.gz"])
+    }
+
     @Test func logEveryAveragesOverTheInterval() throws {
         let dir = try TinyTraining.directory()
         try TinyTraining.write([Self.tokenizedPair], to: dir + "/pairs.jsonl")

@@ -141,4 +141,54 @@ import Testing
         try TarGzWriter.write(directory: dir, to: archive)
         #expect(throws: AdapterError.self) { try PEFTAdapter.read(path: archive, model: Self.config) }
     }
+
+    /// Issue 20, item 1: a NaN or infinity in a factor is a corrupt file, refused naming the tensor,
+    /// from a directory and from an archive alike.
+    @Test(arguments: ["adapter", "adapter.tar.gz"])
+    func nonFiniteWeightsAreRefused(_ name: String) throws {
+        let adapter = try Self.sampleAdapter()
+        let module = try #require(adapter.modules.first { $0.layer == 1 && $0.role == .v })
+        module.parameters.b[3] = .nan
+        module.parameters.b[4] = .infinity
+        let path = Self.temporaryPath(name)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try PEFTAdapter.write(adapter.peftAdapter, to: path)
+        do {
+            _ = try PEFTAdapter.read(path: path, model: Self.config)
+            Issue.record("an adapter with non-finite weights was read")
+        } catch let error as AdapterError {
+            #expect(error.description.contains("layers.1.self_attn.v_proj.lora_B.weight' holds 2 non-finite values"), "\(error)")
+            #expect(error.description.hasPrefix(path), "\(error)")
+        }
+    }
+
+    /// Issue 20, item 6: from an archive only adapter_config.json and the weights are read, each
+    /// within its limit; other members (however large) are skipped, and the adapter may sit in one
+    /// directory of the archive.
+    @Test func archiveMembersAreReadWithinLimits() throws {
+        let dir = Self.temporaryPath("src"), archive = Self.temporaryPath("a.tar.gz")
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: archive)
+        }
+        let adapter = try Self.sampleAdapter()
+        try PEFTAdapter.write(adapter.peftAdapter, to: dir + "/run-7")
+        try Data(count: 20_000_000).write(to: URL(fileURLWithPath: dir + "/run-7/optimizer.bin"))
+        try TarGzWriter.write(directory: dir, to: archive)
+        expectEqual(adapter, try LoRAAdapter(PEFTAdapter.read(path: archive, model: Self.config)))
+
+        // A config over its limit is refused by its header's size, naming the member.
+        let configPath = dir + "/run-7/adapter_config.json"
+        var text = try String(contentsOfFile: configPath, encoding: .utf8)
+        text += String(repeating: " ", count: PEFTAdapter.ArchiveLimits.configBytes)
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: archive)
+        try TarGzWriter.write(directory: dir, to: archive)
+        do {
+            _ = try PEFTAdapter.read(path: archive, model: Self.config)
+            Issue.record("an over-limit adapter_config.json was read")
+        } catch let error as AdapterError {
+            #expect(error.description.contains("run-7/adapter_config.json: is \(text.utf8.count) bytes, over the 1048576-byte limit"), "\(error)")
+        }
+    }
 }
