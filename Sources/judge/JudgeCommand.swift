@@ -65,6 +65,8 @@ struct JudgeCommand: ParsableCommand {
     var threads: Int?
     @Flag(help: "Have the local model write an explanation after the score (slow on a CPU).")
     var explain = false
+    @Flag(name: .customLong("all-nodes"), help: "A config with nodes: ask every node of every record, not only those its rule reaches (for training and per-node evaluation).")
+    var allNodes = false
 
     @Option(help: "Seconds for one HTTP request.")
     var timeout: Double = 60
@@ -185,6 +187,7 @@ struct JudgeCommand: ParsableCommand {
         var options = JudgeOptions()
         options.wantsLogprobs = logprobs
         options.wantsExplanation = explain
+        options.allNodes = allNodes
         options.sampleRate = sample
         options.idField = idField
         options.promptPricePerMillion = promptPrice
