@@ -174,7 +174,7 @@ import Testing
         // The prompt is the node's message in Gemma's chat format, the score token next.
         let prompt = try #require(pairs[0]["prompt"]?.string)
         #expect(prompt.hasPrefix("<start_of_turn>user\nYou check the replies"))
-        #expect(prompt.hasSuffix("Reply 1 for yes or 0 for no.<end_of_turn>\n<start_of_turn>model\n"))
+        #expect(prompt.hasSuffix("Check: is the question about banking or the bank's services?<end_of_turn>\n<start_of_turn>model\n"))
         #expect(!prompt.contains("Yes, most banks"))
         #expect(try #require(pairs[1]["prompt"]?.string).contains("Yes, most banks"))
         // Booleans count as labels; a record with only null labels gives no pair.
@@ -211,9 +211,9 @@ import Testing
             let body = (try? JSONParser.parse(request.text).object) ?? [:]
             let content = body["messages"]?[0]?["content"]?.string ?? ""
             let yes: Bool
-            if content.hasSuffix("about banking or the bank's services? Reply 1 for yes or 0 for no.") {
+            if content.hasSuffix("Check: is the question about banking or the bank's services?") {
                 yes = content.contains("card")
-            } else if content.contains("Did the answer decline") {
+            } else if content.hasSuffix("Check: does the answer decline?") {
                 yes = content.contains("sorry")
             } else {
                 yes = content.contains("the app")
@@ -280,7 +280,7 @@ import Testing
     @Test func aNodeThatCannotBeReadFailsTheRecordAndKeepsTheNodesSoFar() throws {
         let server = try LoopbackHTTPServer { request in
             let content = (try? JSONParser.parse(request.text))?["messages"]?[0]?["content"]?.string ?? ""
-            return .json(chatCompletion(content.contains("Did the answer decline") ? "maybe" : "1"))
+            return .json(chatCompletion(content.hasSuffix("Check: does the answer decline?") ? "maybe" : "1"))
         }
         defer { server.stop() }
         let judge = try Self.judge(server, logprobs: false)
