@@ -52,6 +52,21 @@ public final class GemmaModel: @unchecked Sendable {
     /// and values to `cache`, and returns logits: of the last token ([V]), of every token
     /// ([n, V] row-major), or none.
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitRows = .last) throws -> [Float] {
+        try forward(tokens, cache: cache, logits: logits, vocabularyRows: nil)
+    }
+
+    /// Runs `tokens` as `forward` does and returns the logits of the vocabulary entries `ids` only,
+    /// at the last token: the output head multiplies those rows of its matrix instead of all V.
+    /// Each value is the one the full head gives for that entry (the same kernel on the same row),
+    /// so a softmax over these equals the full softmax renormalised over `ids`. Judges that only
+    /// read "0" and "1" save the head's 262144-row product per prompt.
+    public func forward(_ tokens: [Int], cache: KVCache, logitsOf ids: [Int]) throws -> [Float] {
+        guard !ids.isEmpty else { throw GemmaError.invalidParameter(name: "logitsOf", message: "no vocabulary entries asked for") }
+        try checkTokens(ids)
+        return try forward(tokens, cache: cache, logits: .last, vocabularyRows: ids)
+    }
+
+    private func forward(_ tokens: [Int], cache: KVCache, logits: LogitRows, vocabularyRows: [Int]?) throws -> [Float] {
         guard !tokens.isEmpty else { throw GemmaError.emptyPrompt }
         try checkTokens(tokens)
         try check(cache)
@@ -64,7 +79,7 @@ public final class GemmaModel: @unchecked Sendable {
             let rows: LogitRows = logits == .all ? .all : (isLast ? logits : .none)
             let segment = Segment(cache: cache, row: 0, count: end - start, position: cache.count)
             let chunk = forwardRows(Array(tokens[start..<end]), segments: [segment], scratch: cache.scratch,
-                                    logits: rows, rowExact: false)
+                                    logits: rows, rowExact: false, vocabularyRows: isLast ? vocabularyRows : nil)
             out.append(contentsOf: chunk)
             start = end
         }
@@ -100,8 +115,11 @@ public final class GemmaModel: @unchecked Sendable {
     /// attention runs per segment against its own cache. `rowExact` makes every row's numbers
     /// those of a call with that row alone (dot-product kernels, LoRA row by row), so that batched
     /// decoding gives bit-for-bit the answers of decoding one sequence at a time.
+    ///
+    /// With `vocabularyRows` (and `.last`), only those entries of the last row's logits are computed
+    /// and returned, in that order.
     func forwardRows(_ tokens: [Int], segments: [Segment], scratch s: ForwardScratch,
-                     logits rows: LogitRows, rowExact: Bool) -> [Float] {
+                     logits rows: LogitRows, rowExact: Bool, vocabularyRows: [Int]? = nil) -> [Float] {
         let c = config
         let n = tokens.count, h = c.hiddenSize, hd = c.headDim
         let nh = c.headCount, nkv = c.kvHeadCount, ff = c.intermediateSize
@@ -197,6 +215,9 @@ public final class GemmaModel: @unchecked Sendable {
         weights.outputNorm.withUnsafeBufferPointer {
             Ops.rmsNorm(x + first * h, into: xn, rows: m, dim: h, weight: $0.baseAddress!, eps: c.rmsNormEps)
         }
+        if let ids = vocabularyRows, m == 1 {
+            return selectedLogits(ids, hidden: xn, method: method)
+        }
         let vocab = c.vocabularySize
         var logits = [Float](repeating: 0, count: m * vocab)
         logits.withUnsafeMutableBufferPointer { lp in
@@ -204,6 +225,22 @@ public final class GemmaModel: @unchecked Sendable {
             if let cap = c.finalLogitSoftcap { Ops.softcap(lp.baseAddress!, count: m * vocab, cap: cap) }
         }
         return logits
+    }
+
+    /// The logits of vocabulary entries `ids` for one normalised hidden row: each entry's row of the
+    /// output matrix, multiplied on its own with the kernel and precision of the full head.
+    private func selectedLogits(_ ids: [Int], hidden: UnsafePointer<Float>, method: MatmulMethod) -> [Float] {
+        let head = weights.output
+        var out = [Float](repeating: 0, count: ids.count)
+        out.withUnsafeMutableBufferPointer { y in
+            for (k, id) in ids.enumerated() {
+                // One row of a valid matrix is itself a valid matrix (same type, columns and alignment).
+                let row = try! QuantizedMatrix(type: head.type, rows: 1, cols: head.cols, data: head.data + id * head.rowBytes)
+                row.multiply(hidden, count: 1, into: y.baseAddress! + k, precision: precision, pool: pool, method: method)
+            }
+            if let cap = config.finalLogitSoftcap { Ops.softcap(y.baseAddress!, count: ids.count, cap: cap) }
+        }
+        return out
     }
 
     /// Scaled dot-product attention of each segment's queries over its own cached keys, per head;

@@ -69,6 +69,8 @@ public struct JudgeCommand: ParsableCommand {
     var threads: Int?
     @Flag(help: "Have the local model write an explanation after the score (slow on a CPU).")
     var explain = false
+    @Flag(name: .customLong("all-nodes"), help: "A config with nodes: ask every node of every record, not only those its rule reaches (for training and per-node evaluation).")
+    var allNodes = false
 
     @Option(help: ArgumentHelp("Time allowed for one HTTP request (60, 60s, 2m).", valueName: "duration"))
     var timeout = DurationArgument(seconds: 60)
@@ -193,6 +195,7 @@ public struct JudgeCommand: ParsableCommand {
         var options = JudgeOptions()
         options.wantsLogprobs = logprobs
         options.wantsExplanation = explain
+        options.allNodes = allNodes
         options.sampleRate = sample
         options.idField = idField
         options.promptPricePerMillion = promptPrice

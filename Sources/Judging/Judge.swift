@@ -16,6 +16,9 @@ public struct JudgeOptions: Sendable {
     /// Prices per million tokens, for `cost`.
     public var promptPricePerMillion = 0.0
     public var completionPricePerMillion = 0.0
+    /// A decomposed judge asks every node of every record, in the config's order, instead of only
+    /// those the rule reaches (`judge --all-nodes`): what training and per-node evaluation need.
+    public var allNodes = false
 
     public init() {}
 }
@@ -54,9 +57,13 @@ public final class Judge: @unchecked Sendable {
         self.rateLimiter = rateLimiter
         self.budget = budget
         self.options = options
-        self.templateSHA = config.gradingType == .check
-            ? SHA256.hash("\(config.check.map { "\($0)" } ?? "")|\(config.version)").hex
-            : builder.templateSHA
+        if config.gradingType == .check {
+            templateSHA = SHA256.hash("\(config.check.map { "\($0)" } ?? "")|\(config.version)").hex
+        } else if config.hasNodes {
+            templateSHA = Self.nodesSHA(config)
+        } else {
+            templateSHA = builder.templateSHA
+        }
     }
 
     /// Pairwise records judged in both orders so far, and how many of them agreed.
@@ -97,6 +104,10 @@ public final class Judge: @unchecked Sendable {
         guard isSampled(record) else {
             return blank(.notJudged, reason: "not in the \(options.sampleRate ?? 1) sample")
         }
+        if config.hasNodes {
+            if let reason = budget?.exhaustedReason { return blank(.budgetExhausted, reason: reason) }
+            return nodes(record)
+        }
         let values: [String: String]
         switch config.promptValues(in: record) {
         case let .success(found): values = found
@@ -118,6 +129,92 @@ public final class Judge: @unchecked Sendable {
             return pairwise(values)
         }
         return single(builder.prompt(values: values))
+    }
+
+    /// SHA-256 (hex) of a decomposed judge's wording: each node's template, fields, scores and
+    /// threshold, the rule and the version.
+    static func nodesSHA(_ config: JudgeConfig) -> String {
+        let nodes: [JSONValue] = config.nodes.map { node in
+            .object(["name": .string(node.name), "template": .string(node.template),
+                     "record_fields": .object(JSONObject(node.recordFields.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                     "scores": .array(node.scores.map { .string($0) }), "pass_threshold": .double(node.passThreshold)])
+        }
+        let shared = JSONObject(config.recordFields.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+        let json: JSONObject = ["nodes": .array(nodes), "rule": config.ruleJSON ?? .null,
+                                "record_fields": .object(shared), "version": .string(config.version)]
+        return SHA256.hash(JSONSerializer.string(.object(json))).hex
+    }
+
+    /// A node that could not be decided: the verdict takes its status and reason.
+    private struct NodeFailure: Error {
+        var status: Verdict.Status
+        var reason: String
+    }
+
+    /// A decomposed judge's verdict: the rule evaluated over the nodes it reaches (or all of them
+    /// first, with `allNodes`), each node one prompt; score 1 when the rule holds, else 0.
+    private func nodes(_ record: JSONObject) -> Verdict {
+        var v = blank(.ok)
+        var outcomes: [NodeOutcome] = []
+        var allCached = true
+        func decide(_ name: String) throws -> Bool {
+            if let known = outcomes.first(where: { $0.name == name }) { return known.decision == 1 }
+            guard let node = config.node(name) else { throw NodeFailure(status: .error, reason: "no node \(name)") }
+            v.cached = false
+            let outcome = try ask(node, record, into: &v)
+            allCached = allCached && v.cached
+            outcomes.append(outcome)
+            return outcome.decision == 1
+        }
+        do {
+            if options.allNodes {
+                for node in config.nodes { _ = try decide(node.name) }
+            }
+            let holds = try config.rule?.evaluate(decide) ?? false
+            v.score = holds ? 1 : 0
+            v.decision = ScoreScale.Option(label: holds ? "1" : "0", value: holds ? 1 : 0)
+            v.pass = (v.score ?? 0) >= config.passThreshold
+        } catch let failure as NodeFailure {
+            v.status = failure.status
+            v.reason = failure.reason
+        } catch {
+            v.status = .error
+            v.reason = "\(error)"
+        }
+        v.nodes = outcomes
+        v.cached = allCached && !outcomes.isEmpty
+        v.explanation = outcomes.map { outcome in
+            "\(outcome.name): \(outcome.decision == 1 ? "yes" : "no")"
+                + (outcome.probability.map { String(format: " (p %.2f)", $0) } ?? "")
+        }.joined(separator: "; ")
+        return v
+    }
+
+    /// Asks one node: its prompt through the backend, read as P(yes) from the score tokens' probabilities
+    /// (normalised over the node's two scores) or, without them, from the reply text.
+    private func ask(_ node: JudgeNode, _ record: JSONObject, into v: inout Verdict) throws -> NodeOutcome {
+        let prompt: JudgePrompt
+        switch node.prompt(for: record, shared: config.recordFields) {
+        case let .success(built): prompt = built
+        case let .failure(missing): throw NodeFailure(status: .error, reason: "node \(node.name): \(missing)")
+        }
+        let reply: BackendReply
+        do {
+            reply = try call(prompt, scale: node.scale, scoreTokensOnly: true, into: &v)
+        } catch {
+            throw NodeFailure(status: .error, reason: "node \(node.name): \(error)")
+        }
+        if let distribution = reply.scoreLogprobs.flatMap({ ScoreDistribution(logprobs: $0, scale: node.scale) }) {
+            let yes = distribution.probabilities.first { $0.option.label == node.yesLabel }?.probability ?? 0
+            return NodeOutcome(name: node.name, probability: yes, decision: yes >= node.passThreshold ? 1 : 0)
+        }
+        switch ScoreParser.parse(reply.text, scale: node.scale) {
+        case let .scored(option, _):
+            return NodeOutcome(name: node.name, probability: nil, decision: option.label == node.yesLabel ? 1 : 0)
+        case let .unparseable(reason):
+            v.raw = reply.text
+            throw NodeFailure(status: .parseError, reason: "node \(node.name): \(reason)")
+        }
     }
 
     /// One prompt, one verdict.
@@ -184,9 +281,14 @@ public final class Judge: @unchecked Sendable {
 
     /// Sends one prompt through the cache, rate limiter and budget, recording usage in `v`.
     private func call(_ prompt: JudgePrompt, into v: inout Verdict) throws -> BackendReply {
+        try call(prompt, scale: config.scale, scoreTokensOnly: false, into: &v)
+    }
+
+    private func call(_ prompt: JudgePrompt, scale: ScoreScale, scoreTokensOnly: Bool, into v: inout Verdict) throws -> BackendReply {
         guard let backend else { throw JudgeError.backendUnavailable("no backend") }
-        let request = BackendRequest(prompt: prompt, scale: config.scale, wantsLogprobs: options.wantsLogprobs,
-                                     wantsExplanation: options.wantsExplanation)
+        let request = BackendRequest(prompt: prompt, scale: scale, wantsLogprobs: options.wantsLogprobs,
+                                     wantsExplanation: scoreTokensOnly ? false : options.wantsExplanation,
+                                     scoreTokensOnly: scoreTokensOnly)
         let key = cache.map { _ in JudgeCache.key(prompt: prompt, model: backend.modelName, parameters: backend.parameters, request: request) }
         var reply: BackendReply
         if let cache, let key, let stored = cache.reply(forKey: key) {

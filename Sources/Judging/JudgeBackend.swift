@@ -9,12 +9,18 @@ public struct BackendRequest: Sendable {
     public var wantsLogprobs: Bool
     /// Generate the explanation too (the local backend skips it otherwise, to save time).
     public var wantsExplanation: Bool
+    /// Only the allowed score tokens' probabilities are wanted, normalised over them (a node of a
+    /// decomposed judge): the local backend then computes those tokens' logits alone. The reply's
+    /// `scoreLogprobs` sum to one over the scale instead of carrying the rest of the vocabulary's mass.
+    public var scoreTokensOnly: Bool
 
-    public init(prompt: JudgePrompt, scale: ScoreScale, wantsLogprobs: Bool, wantsExplanation: Bool) {
+    public init(prompt: JudgePrompt, scale: ScoreScale, wantsLogprobs: Bool, wantsExplanation: Bool,
+                scoreTokensOnly: Bool = false) {
         self.prompt = prompt
         self.scale = scale
         self.wantsLogprobs = wantsLogprobs
         self.wantsExplanation = wantsExplanation
+        self.scoreTokensOnly = scoreTokensOnly
     }
 }
 

@@ -24,11 +24,12 @@ public final class JudgeCache: @unchecked Sendable {
 
     /// The key of one backend call.
     public static func key(prompt: JudgePrompt, model: String, parameters: JSONObject, request: BackendRequest) -> String {
-        let material: JSONObject = [
+        var material: JSONObject = [
             "prompt": prompt.json, "model": .string(model), "parameters": .object(parameters),
             "scale": .array(request.scale.labels.map { .string($0) }),
             "logprobs": .bool(request.wantsLogprobs), "explanation": .bool(request.wantsExplanation),
         ]
+        if request.scoreTokensOnly { material["score_tokens_only"] = true }
         return SHA256.hash(JSONSerializer.string(.object(material))).hex
     }
 

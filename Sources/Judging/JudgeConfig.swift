@@ -29,6 +29,18 @@ public struct JudgeConfig: Sendable {
     public var localAdapter: String?
     /// Where the config came from, for messages.
     public var source: String
+    /// The yes/no questions of a decomposed judge, in the config's order (empty for one prompt).
+    public var nodes: [JudgeNode] = []
+    /// How the nodes' decisions make the verdict; set exactly when `nodes` is not empty.
+    public var rule: NodeRule?
+    /// The rule as written, for `template_sha`.
+    var ruleJSON: JSONValue?
+
+    /// Whether the metric is decided by `nodes` and `rule` rather than one prompt.
+    public var hasNodes: Bool { !nodes.isEmpty }
+
+    /// The node called `name`.
+    public func node(_ name: String) -> JudgeNode? { nodes.first { $0.name == name } }
 
     public init(
         name: String, gradingType: GradingType, definition: String = "",
@@ -200,6 +212,18 @@ public struct JudgeConfig: Sendable {
                 : URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
         }
 
+        if let n = json["nodes"], !n.isNull {
+            guard let object = n.object, !object.members.isEmpty else {
+                throw fail("nodes", "expected an object of named nodes, found \(n.object == nil ? n.kindName : "an empty object")")
+            }
+            nodes = try object.members.map { try JudgeNode(name: $0.key, json: $0.value, source: source) }
+            guard let r = json["rule"], !r.isNull else { throw fail("rule", "missing (needed with nodes)") }
+            rule = try NodeRule(json: r, path: "rule", nodes: nodes.map(\.name), source: source)
+            ruleJSON = r
+        } else if let r = json["rule"], !r.isNull {
+            throw fail("rule", "given without nodes")
+        }
+
         check = nil
         if let c = json["check"], !c.isNull {
             guard let object = c.object else { throw fail("check", "expected an object, found \(c.kindName)") }
@@ -219,6 +243,9 @@ public struct JudgeConfig: Sendable {
             guard rubric.count >= 2 else { throw fail("rubric", "needs at least two scores") }
         case .pairwise:
             guard !definition.isEmpty else { throw fail("definition", "missing (needed by pairwise)") }
+        case .custom where hasNodes:
+            guard template == nil else { throw fail("template", "a config with nodes has a template per node, not one of its own") }
+            guard rule != nil else { throw fail("rule", "missing (needed with nodes)") }
         case .custom:
             guard let template, !template.isEmpty else { throw fail("template", "missing (needed by custom)") }
             let unknown = TemplateRenderer.placeholders(in: template).filter { !TemplateRenderer.knownPlaceholders.contains($0) }
@@ -229,6 +256,9 @@ public struct JudgeConfig: Sendable {
             guard scale.options.count >= 2 else { throw fail("scores", "needs at least two integer scores") }
         case .check:
             guard check != nil else { throw fail("check", "missing (needed by grading_type check)") }
+        }
+        if hasNodes && gradingType != .custom {
+            throw fail("nodes", "nodes need grading_type custom, not \(gradingType.rawValue)")
         }
         for (i, example) in examples.enumerated() where gradingType != .check {
             guard let score = example["score"] ?? example["winner"] else { throw fail("examples[\(i)].score", "missing") }

@@ -31,6 +31,7 @@ public struct JudgeTrainingPairs: Sendable {
 
     /// The pairs for one record (a record without a usable label or prompt field is a RecordError), each carrying the record's `id` (when it has one) and its label.
     public func pairs(for record: JSONObject) throws -> [JSONObject] {
+        if config.hasNodes { return try nodePairs(for: record) }
         guard let raw = record.value(atPath: labelField), !raw.isNull else {
             throw RecordError("the record has no label field \"\(labelField)\"")
         }
@@ -58,5 +59,52 @@ public struct JudgeTrainingPairs: Sendable {
             pair["judge"] = .string(config.name)
             return pair
         }
+    }
+
+    /// The record field of node labels: `node_labels.<node>` holds 0 or 1 (the node's two scores, or
+    /// true/false); absent or null means no pair for that node.
+    public static let nodeLabelsField = "node_labels"
+
+    /// A decomposed judge: one pair per labelled node, its prompt exactly as the local backend scores
+    /// it (the node's message through the chat template, the score token next), chosen the labelled
+    /// score and rejected the other, with `"node"` naming the node. A record without the labels
+    /// field is a RecordError, as is a label that is not one of the node's scores, a label of no
+    /// node, or a prompt field a labelled node needs and the record lacks.
+    func nodePairs(for record: JSONObject) throws -> [JSONObject] {
+        let field = Self.nodeLabelsField
+        guard let labels = record[field], !labels.isNull else {
+            throw RecordError("the record has no field \"\(field)\" (the labels of the nodes \(config.nodes.map(\.name).joined(separator: ", ")))")
+        }
+        guard let object = labels.object else { throw RecordError("field \"\(field)\": expected an object, found \(labels.kindName)") }
+        if let unknown = object.members.map(\.key).first(where: { config.node($0) == nil }) {
+            throw RecordError("field \"\(field).\(unknown)\": no such node; the nodes are \(config.nodes.map(\.name).joined(separator: ", "))")
+        }
+        var pairs: [JSONObject] = []
+        for node in config.nodes {
+            guard let raw = object[node.name], !raw.isNull else { continue }
+            let label: String?
+            switch raw {
+            case let .bool(yes): label = yes ? node.scores[1] : node.scores[0]
+            default: label = Calibration.className(raw)
+            }
+            guard let chosen = label, node.scores.contains(chosen) else {
+                throw RecordError("field \"\(field).\(node.name)\": \(JSONSerializer.string(raw)) is not one of the node's scores \(node.scale.spokenList)")
+            }
+            let prompt: JudgePrompt
+            switch node.prompt(for: record, shared: config.recordFields) {
+            case let .success(built): prompt = built
+            case let .failure(missing): throw RecordError("node \(node.name): \(missing)")
+            }
+            var pair: JSONObject = [:]
+            if let id = record["id"] { pair["id"] = id }
+            pair["prompt"] = .string(try ChatTemplate.render(prompt.messages) + prompt.replyPrefix)
+            pair["chosen"] = .string(chosen)
+            pair["rejected"] = .string(node.scores.first { $0 != chosen } ?? "")
+            pair["label"] = .string(chosen)
+            pair["judge"] = .string(config.name)
+            pair["node"] = .string(node.name)
+            pairs.append(pair)
+        }
+        return pairs
     }
 }

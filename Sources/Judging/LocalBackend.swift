@@ -11,11 +11,16 @@ import Records
 /// judgement (G-Eval's probability-weighted scoring). An explanation costs a short greedy generation
 /// after the most likely score, so it is only written when asked for (`--explain`).
 ///
+/// With `scoreTokensOnly` (the nodes of a decomposed judge) only the labels' rows of the output
+/// head are computed, and the labels' probabilities are normalised over them.
+///
 /// Consecutive prompts share most of their tokens (the definition, rubric and examples come first),
 /// so the KV cache of the previous prompt is kept and only the tokens after the longest common
 /// prefix are run: for the banking rubric about 650 of 770 prompt tokens are computed once per run
 /// instead of once per record. This is exact (the cache rows of a prefix do not depend on what
-/// follows it).
+/// follows it). The same rollback serves a decomposed judge's nodes: asked one after the other, a
+/// record's node prompts share the instructions, question and answer, so each node runs only its
+/// own final question (and the first node of the next record only that record's text).
 ///
 /// A label longer than one token ("10" is "1" then "0" for Gemma's tokenizer, which splits digits) is
 /// scored by the summed log-probability of its whole token sequence: its later tokens are run on top of
@@ -126,6 +131,9 @@ public final class LocalBackend: JudgeBackend, @unchecked Sendable {
         let labels = try labelTokens(request.scale)
         let cache = reusableCache(for: promptIDs)
         cachedIDs = Array(promptIDs[..<cache.count])  // what the cache holds if the pass below fails
+        if request.scoreTokensOnly, !request.wantsExplanation, labels.allSatisfy({ $0.ids.count == 1 }) {
+            return try scoreTokensOnly(promptIDs, labels: labels, cache: cache, replyPrefix: request.prompt.replyPrefix)
+        }
         let logits = try model.forward(Array(promptIDs[cache.count...]), cache: cache, logits: .last)
         cachedIDs = promptIDs
         let logprobs = try labelLogprobs(labels, promptLogits: logits, cache: cache)
@@ -146,6 +154,39 @@ public final class LocalBackend: JudgeBackend, @unchecked Sendable {
         }
         if prefix.hasPrefix("{") { text += "}" }
         return BackendReply(text: text, scoreLogprobs: scored, promptTokens: promptIDs.count, completionTokens: completionTokens)
+    }
+
+    /// A reply from the logits of the labels' tokens alone: the output head multiplies only their
+    /// rows, and the log-probabilities are normalised over the labels (what a node of a decomposed
+    /// judge reads; the full head's softmax renormalised over the labels gives the same numbers).
+    private func scoreTokensOnly(_ promptIDs: [Int], labels: [(label: String, ids: [Int])], cache: KVCache,
+                                 replyPrefix: String) throws -> BackendReply {
+        let logits = try loaded.model.forward(Array(promptIDs[cache.count...]), cache: cache, logitsOf: labels.map { $0.ids[0] })
+        cachedIDs = promptIDs
+        let logprobs = Self.normalised(logits.map(Double.init))
+        let scored = zip(labels, logprobs).map { (token: $0.label, logprob: $1) }
+        guard let best = scored.max(by: { $0.logprob < $1.logprob }) else {
+            throw JudgeError.backendUnavailable("the scale has no options")
+        }
+        let closing = replyPrefix.hasPrefix("{") ? (replyPrefix.hasSuffix("\"") ? "\"}" : "}") : ""
+        return BackendReply(text: replyPrefix + best.token + closing, scoreLogprobs: scored,
+                            promptTokens: promptIDs.count, completionTokens: 1)
+    }
+
+    /// Log-softmax of `logits`.
+    static func normalised(_ logits: [Double]) -> [Double] {
+        guard let m = logits.max() else { return [] }
+        let logSum = m + log(logits.reduce(0) { $0 + exp($1 - m) })
+        return logits.map { $0 - logSum }
+    }
+
+    /// Drops the kept cache, so that the next prompt is run from its first token (tests compare
+    /// that with the shared-prefix path).
+    func forgetCache() {
+        lock.lock()
+        defer { lock.unlock() }
+        cache = nil
+        cachedIDs = []
     }
 
     /// The kept cache cut back to the longest prefix it shares with `ids`, leaving at least one

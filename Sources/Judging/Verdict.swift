@@ -45,6 +45,8 @@ public struct Verdict: Sendable, Equatable {
     /// Pairwise: the winner from the record's side ("a", "b" or "tie"), each order's verdict and
     /// whether they agreed.
     public var pairwise: PairwiseOutcome?
+    /// A decomposed judge: the nodes evaluated for this record, in evaluation order.
+    public var nodes: [NodeOutcome]?
 
     public struct PairwiseOutcome: Sendable, Equatable {
         public var winner: String
@@ -77,6 +79,10 @@ public struct Verdict: Sendable, Equatable {
             o["winner"] = .string(pairwise.winner)
             o["orders"] = .array(pairwise.orders.map { .string($0) })
             o["consistent"] = .bool(pairwise.consistent)
+        }
+        if let nodes {
+            o["decision"] = score.map(Self.number) ?? .null
+            o["nodes"] = .object(JSONObject(nodes.map { ($0.name, $0.json) }))
         }
         if let raw { o["raw"] = .string(raw) }
         if let reason { o["reason"] = .string(reason) }

@@ -61,7 +61,7 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(name: .customLong("id-field"), help: "The field kept as source_id (file:line when absent).")
     public var idField = "id"
 
-    @Option(name: .customLong("topic-field"), help: "The record field holding one of the policy's topics (banking or off_topic); else the verdict's topic.")
+    @Option(name: .customLong("topic-field"), help: "The record field holding one of the policy's topics (banking or off_topic); else the verdict's topic, else its topic node's decision (<metric>.nodes.topic.decision).")
     public var topicField = "topic"
 
     @Option(help: ArgumentHelp("The refusal text taught for out-of-scope questions (default: the policy's).", valueName: "text"))

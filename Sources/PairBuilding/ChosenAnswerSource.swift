@@ -29,7 +29,7 @@ public enum ChosenAnswerError: Error, Equatable, CustomStringConvertible {
         case .noReference:
             return "no reference answer for this in-scope question (exact or normalised; see --reference)"
         case .unknownTopic:
-            return "topic unknown: the record has no topic field and the verdict no 'topic' (set --topic-field or a teacher)"
+            return "topic unknown: the record has no topic field and the verdict no 'topic' and no topic node (set --topic-field or a teacher)"
         case let .teacher(message):
             return "teacher failed: \(message)"
         }
