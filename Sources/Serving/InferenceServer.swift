@@ -63,8 +63,7 @@ public final class InferenceServer: Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [completions, logger] in
             let cut = completions.running.cutAll()
             if cut > 0 {
-                logger.notice("graceful stop: cut \(cut) request(s) still running after \(timeout) s; "
-                    + "logged with finish_reason \"shutdown\"")
+                logger.notice("graceful stop: cut \(cut) request(s) still running after \(timeout) s; logged with finish_reason \"shutdown\"")
             }
         }
         await group.get()?.triggerGracefulShutdown()

@@ -2,6 +2,7 @@ import Foundation
 import Gemma
 import ModelFormats
 import TensorKit
+import TestSupport
 import Testing
 
 /// Hostile headers and values (issue 20): a header claiming more layers than the checkpoint's
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func aConfigJSONLayerCountBeyondItsTensorsIsRefused() throws {
-        let fixture = Bundle.module.url(forResource: "Fixtures/tiny-gemma3", withExtension: nil)!.path
+        let fixture = SharedFixtures.path("tiny-gemma3")
         let dir = NSTemporaryDirectory() + "layers-\(UUID().uuidString)"
         try FileManager.default.copyItem(atPath: fixture, toPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -11,13 +11,13 @@ import Testing
 /// from the probabilities of "0" and "1" alone, a record's node prompts share their common part in
 /// the KV cache, and both shortcuts give what the plain path gives. Runs when the model is
 /// installed, and under CI, where a missing model is a failure.
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil),
+@Suite(.enabled(if: RealModel.isAvailable),
        .serialized)
 struct NodeLocalTests {
     /// Float32 activations in every product, so that the same prompt computed in other pieces agrees
     /// to float rounding (LocalBackendTests.exactBackend says why).
     static let exact: Result<LocalBackend, Error> = Result {
-        try LocalBackend(model: try ModelLoader.load(path: DefaultModel.path, pool: try ComputePool(threads: 2), precision: .exact))
+        try LocalBackend(model: try ModelLoader.load(path: RealModel.path, pool: try ComputePool(threads: 2), precision: .exact))
     }
 
     static func records() throws -> [JSONObject] {
@@ -123,7 +123,7 @@ struct NodeLocalTests {
         let lines = try String(contentsOfFile: try Fixture.path("judge-eval-head.jsonl"), encoding: .utf8)
             .split(separator: "\n").prefix(3).joined(separator: "\n") + "\n"
         let run = try await runTool("judge", ["--config", try Fixture.path("judges/restrict-to-banking-nodes.json"), "--local",
-                                              "--local-model", DefaultModel.path, "--threads", "2", "--all-nodes"], stdin: lines)
+                                              "--model", RealModel.path, "--threads", "2", "--all-nodes"], stdin: lines)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.records.count == 3)
         for record in run.records {
