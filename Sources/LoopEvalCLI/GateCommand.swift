@@ -40,12 +40,9 @@ struct GateCommand: PolicySubcommand {
     }
 
     func execute(policy: DomainPolicy, diagnostics: Diagnostics) throws -> Int32 {
-        let settings = options.settings(for: policy, requiresKnownTopics: true)
-        let sides = [current, candidate].map { AnswerSet(paths: [$0], policy: policy, settings: settings) }
-        let problems = sides.flatMap(\.problems)
-        for problem in problems { diagnostics.error(problem.message, at: problem.location) }
-        guard problems.isEmpty else { return ExitStatus.fatal }
-        let figures = sides.map { EvaluationFigures(answers: $0.answers, topics: policy.topics, judgeOnly: judgeOnly) }
+        guard let figures = self.figures(of: [current, candidate], policy: policy, requiresKnownTopics: true,
+                                    judgeOnly: judgeOnly, diagnostics: diagnostics)
+        else { return ExitStatus.fatal }
         let rule = GateRule(policy: policy, maxFalseRefusalRate: maxFalseRefusal)
         let decision = rule.decide(current: figures[0], candidate: figures[1])
         try write(decision.record(rule: rule, policy: policy.name, judgeOnly: judgeOnly, current: figures[0], candidate: figures[1]))

@@ -6,18 +6,18 @@ import CommandLineTool
 public struct LoopEvalCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "loop-eval",
-        abstract: "Evaluate judged answers by a deployment's policy: the promotion gate and per-topic figures.",
+        abstract: "Evaluate judged answers by a deployment's policy: the promotion gate, the rollback rule and per-topic figures.",
         discussion: """
         The policy file (--policy; default the bank's, examples/banking/policy.json) names the judge \
         metric, the topics in and out of scope, the wordings that count as a refusal, and the gate's \
         bounds. Where a question's label settles its verdict the label is used: an out-of-scope question \
         passes exactly when the answer refuses, a refused in-scope question fails; the judge decides \
         an answered in-scope question, and any question without a known label. Exit status: gate 0 \
-        promote, 1 keep the current model, 2 bad input; figures 0, 1 some records could not be read, \
-        2 fatal.
+        promote, 1 keep the current model, 2 bad input; rollback 0 roll back, 1 keep the deployed \
+        model, 2 bad input; figures 0, 1 some records could not be read, 2 fatal.
         """,
         version: ToolVersion.current,
-        subcommands: [GateCommand.self, FiguresCommand.self])
+        subcommands: [GateCommand.self, RollbackCommand.self, FiguresCommand.self])
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineTool
+import Evaluation
 import Policy
 import Records
 
@@ -25,6 +26,18 @@ extension PolicySubcommand {
             status = ExitStatus.fatal
         }
         if status != ExitStatus.success { throw ExitCode(status) }
+    }
+
+    /// The figures of each of `paths` (one file each), or nil when a record of any could not be read:
+    /// each problem is then reported with its file and line.
+    func figures(of paths: [String], policy: DomainPolicy, requiresKnownTopics: Bool, judgeOnly: Bool = false,
+                 diagnostics: Diagnostics) -> [EvaluationFigures]? {
+        let settings = options.settings(for: policy, requiresKnownTopics: requiresKnownTopics)
+        let sets = paths.map { AnswerSet(paths: [$0], policy: policy, settings: settings) }
+        let problems = sets.flatMap(\.problems)
+        for problem in problems { diagnostics.error(problem.message, at: problem.location) }
+        guard problems.isEmpty else { return nil }
+        return sets.map { EvaluationFigures(answers: $0.answers, topics: policy.topics, judgeOnly: judgeOnly) }
     }
 
     /// Writes `record` as the one line of standard output.

@@ -19,8 +19,9 @@ public struct OrpoPairsCommand: ParsableCommand {
         abstract: "Turn judged traffic into ORPO preference pairs (prompt, chosen, rejected) with provenance.",
         discussion: """
         Records the judge failed become pairs: the model's own answer is "rejected"; "chosen" is the \
-        policy's refusal text for out-of-scope (off-topic) questions and the reference answer for \
-        in-scope (banking) questions, or a teacher model's answer with --teacher-url. The policy \
+        policy's refusal text for out-of-scope (off-topic) questions; for in-scope (banking) questions \
+        the reference answer, else (with --judged-answers) a neighbouring question's reference answer or \
+        a sampled answer that the judge passed; or a teacher model's answer with --teacher-url. The policy \
         (--policy) is the bank's unless a file is given. Prompts are deduplicated after normalisation, \
         prompts of the --held-out files are refused, a --mix dataset can be mixed in, and the output is \
         shuffled with --seed. A summary of what became of every record goes to stderr. Exit status: 0 \
@@ -69,6 +70,15 @@ public struct OrpoPairsCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Reference answers (prompt, chosen rows) for banking questions (repeatable).", valueName: "file"))
     public var reference: [String] = []
+
+    @Option(name: .customLong("neighbour-overlap"), help: ArgumentHelp("The least word overlap (0 to 1) of a reference question with a banking question for its answer to be tried (default 0.7, chosen on validation.jsonl; see the man page).", valueName: "share"))
+    public var neighbourOverlap: Double = PolicyAnswers.defaultNeighbourOverlap
+
+    @Option(name: .customLong("judged-answers"), help: ArgumentHelp("Judged answers to the traffic's questions (a neighbour's reference answer, sampled answers): those that pass may become chosen (repeatable).", valueName: "file"))
+    public var judgedAnswers: [String] = []
+
+    @Option(name: .customLong("to-judge"), help: ArgumentHelp("Write the banking questions left without a chosen answer, with their neighbour's answer when one is above --neighbour-overlap, for judging and --judged-answers.", valueName: "file"))
+    public var toJudge: String?
 
     @Option(name: .customLong("teacher-url"), help: ArgumentHelp("An OpenAI-compatible endpoint (base URL, e.g. http://host:8080/v1) whose answers become chosen; key from OPENAI_API_KEY.", valueName: "url"))
     public var teacherURL: String?
@@ -135,6 +145,9 @@ public struct OrpoPairsCommand: ParsableCommand {
         if teacherMaxTokens < 1 { throw ValidationError("--teacher-max-tokens must be >= 1") }
         if !(teacherTimeout.seconds > 0) { throw ValidationError("--teacher-timeout must be > 0") }
         if refusal?.isEmpty == true { throw ValidationError("--refusal must not be empty") }
+        if !(neighbourOverlap > 0 && neighbourOverlap <= 1) {
+            throw ValidationError("--neighbour-overlap must be a share above 0 and at most 1")
+        }
     }
 
     public func run() throws {
@@ -176,6 +189,9 @@ public struct OrpoPairsCommand: ParsableCommand {
                     paths: evaluation, requiring: .init(chosen: false, rejected: false, questionFallback: true))))
             let baseRows = try PreferenceFile.read(paths: base, requiring: .init(chosen: true, rejected: true))
             try read(into: builder, diagnostics: diagnostics)
+            if let toJudge {
+                try writeToJudge(builder.unanswered, source: builder.chosenSource, to: toJudge)
+            }
             let pairs = builder.output(base: baseRows, ratio: baseRatio, seed: noShuffle ? nil : seed)
             let summary = builder.summary
             if let requested = summary.baseRequested, requested > summary.basePairs {
@@ -211,7 +227,12 @@ public struct OrpoPairsCommand: ParsableCommand {
             }
         }
         let rows = try PreferenceFile.read(paths: reference, requiring: .init(chosen: true, rejected: false))
-        return PolicyAnswers(refusal: settings.refusal, topics: settings.topics, references: ReferenceAnswers(rows: rows))
+        let topics = settings.topics
+        let references = ReferenceAnswers(rows: rows) { topic in topic.map { topics.scope(of: $0) == .inScope } ?? true }
+        let judged = judgedAnswers.isEmpty ? nil : try JudgedAnswers(
+            paths: judgedAnswers, metric: settings.metric, questionField: "question", answerField: "answer")
+        return PolicyAnswers(refusal: settings.refusal, topics: topics, references: references,
+                             neighbourOverlap: neighbourOverlap, judgedAnswers: judged)
     }
 
     /// An unreadable input, already reported on stderr.
@@ -246,6 +267,25 @@ public struct OrpoPairsCommand: ParsableCommand {
             writer = JSONLWriter.standardOutput()
         }
         for pair in pairs { try writer.write(pair.record(format: format)) }
+        try writer.flush()
+    }
+
+    /// One record per question left without a chosen answer: `id`, `question`, `topic`, and
+    /// `neighbour` (`prompt`, `answer`, `overlap`) or null.
+    private func writeToJudge(_ records: [JudgedRecord], source: ChosenAnswerSource, to path: String) throws {
+        let writer = try JSONLWriter(path: path)
+        writer.flushesEachRecord = false
+        for record in records {
+            var object: JSONObject = ["id": .string(record.id), "question": .string(record.question)]
+            object["topic"] = record.topic.map(JSONValue.string) ?? .null
+            if let neighbour = (source as? PolicyAnswers)?.neighbour(of: record.question) {
+                object["neighbour"] = ["prompt": .string(neighbour.prompt), "answer": .string(neighbour.answer),
+                                       "overlap": JSONValue((neighbour.overlap * 10_000).rounded() / 10_000)]
+            } else {
+                object["neighbour"] = .null
+            }
+            try writer.write(object)
+        }
         try writer.flush()
     }
 

@@ -17,6 +17,9 @@ public final class PairBuilder {
     public let evaluationPrompts: Set<String>
     public private(set) var pairs: [PreferencePair] = []
     public private(set) var summary = PairSummary()
+    /// The records that ended `noReference`, in input order: the questions a neighbour's or sampled
+    /// answer, once judged, could still give a pair (`orpo-pairs --to-judge`).
+    public private(set) var unanswered: [JudgedRecord] = []
     private var taken: Set<String> = []
 
     public init(settings: PairBuildingSettings, chosenSource: ChosenAnswerSource, evaluationPrompts: Set<String> = []) {
@@ -64,7 +67,9 @@ public final class PairBuilder {
             chosen = try chosenSource.chosenAnswer(for: record)
         } catch let error as ChosenAnswerError {
             switch error {
-            case .noReference: return .noReference
+            case .noReference:
+                unanswered.append(record)
+                return .noReference
             case .unknownTopic: return .unknownTopic
             case let .teacher(message): return .teacherError(message)
             }

@@ -42,6 +42,17 @@ public enum PreferenceFile {
     /// - Throws: `FatalError` naming the file, line and field of the first problem.
     public static func read(paths: [String], requiring requirements: Requirements) throws -> [PreferenceRow] {
         var rows: [PreferenceRow] = []
+        try forEachRecord(paths: paths) { record, location in
+            rows.append(try row(record, location: location, requirements))
+        }
+        return rows
+    }
+
+    /// Calls `body` with every record of the side files at `paths`, in order.
+    ///
+    /// - Throws: `FatalError` naming the file and line of the first unreadable file, malformed line
+    ///   or record `body` refuses (with a `RecordError`).
+    static func forEachRecord(paths: [String], _ body: (JSONObject, RecordLocation) throws -> Void) throws {
         for path in paths {
             for item in JSONLReader(paths: [path]) {
                 switch item {
@@ -51,14 +62,13 @@ public enum PreferenceFile {
                     throw FatalError("\(location): \(reason)")
                 case let .record(record, location):
                     do {
-                        rows.append(try row(record, location: location, requirements))
+                        try body(record, location)
                     } catch let error as RecordError {
                         throw FatalError("\(location): \(error)")
                     }
                 }
             }
         }
-        return rows
     }
 
     static func row(_ record: JSONObject, location: RecordLocation, _ requirements: Requirements) throws -> PreferenceRow {

@@ -9,6 +9,11 @@ public enum ChosenOrigin: String, Sendable, CaseIterable {
     case refusalPolicy = "refusal_policy"
     /// A banking question found (exactly or after normalisation) in the reference file.
     case reference
+    /// The reference answer of the nearest question in the reference file (by `QuestionOverlap`,
+    /// above the threshold), which the judge passed for this question.
+    case neighbour
+    /// The best of the current model's sampled answers to this question, as the judge ranked them.
+    case sample
     /// A row of the base dataset, mixed in as it was written.
     case dataset
 }

@@ -14,7 +14,8 @@ public enum RecordOutcome: Sendable, Equatable {
     case leaked
     /// The model's answer already is the chosen answer: a pair would teach nothing.
     case sameAnswer
-    /// A banking question without a reference answer.
+    /// A banking question without a reference answer, nor a neighbour's or sampled answer the judge
+    /// passed.
     case noReference
     /// No topic, no teacher.
     case unknownTopic

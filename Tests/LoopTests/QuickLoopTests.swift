@@ -181,4 +181,54 @@ struct QuickLoopTests {
                                    candidate: try GateRule.Side(json: #require(gate["candidate"]?.object)))
         #expect(reported == decision)
     }
+
+    /// After a promotion the rollback rule compared the two phases, as the library decides on them
+    /// with the bounds of examples/banking/retrain.json, and the deploys say what it did.
+    @Test func theRollbackRuleCheckedThePromotion() async throws {
+        let run = try await Self.run()
+        guard run.json("gate.json")?["promote"] == true else {
+            #expect(run.json("rollback.json") == nil && run.jsonl("deploys.jsonl").isEmpty)
+            return
+        }
+        let record = try #require(run.json("rollback.json"), "the rollback rule ran:\n\(run.log)")
+        let policy = try DomainPolicy.load(path: Self.root.appendingPathComponent("examples/banking/policy.json").path)
+        var settings = EvaluationSettings(metric: policy.metric)
+        settings.topicField = "metadata.topic"
+        settings.requiresKnownTopics = false
+        let figures = ["judged-1.jsonl", "judged-2.jsonl"].map { name in
+            EvaluationFigures(answers: AnswerSet(paths: [run.folder.appendingPathComponent(name).path], policy: policy,
+                                                 settings: settings).answers, topics: policy.topics)
+        }
+        let recipes = try #require(try JSONParser.parse(String(contentsOf: Self.root.appendingPathComponent("examples/banking/retrain.json"),
+                                                               encoding: .utf8)).object)
+        let thresholds = RollbackThresholds(
+            maxPassRateDrop: try #require(recipes.value(atPath: "rollback.max_pass_rate_drop")?.double),
+            minRecords: Int(try #require(recipes.value(atPath: "rollback.min_records")?.double)))
+        let decision = RollbackRule(thresholds: thresholds, policy: policy).decide(before: figures[0], after: figures[1])
+        #expect(record["rollback"]?.bool == decision.rollback && record["reason"]?.string == decision.reason, "\(record)")
+        let events = run.jsonl("deploys.jsonl").compactMap { $0["event"]?.string }
+        #expect(events == (decision.rollback ? ["promoted", "rolled_back"] : ["promoted"]))
+    }
+
+    /// Every pair names where its chosen answer came from; the summary the report shows counts them;
+    /// a neighbour's or a sampled answer was taught only as the judge passed it.
+    @Test func everyPairNamesItsSource() async throws {
+        let run = try await Self.run()
+        let pairs = run.jsonl("pairs.jsonl")
+        guard !pairs.isEmpty else { return }
+        let summary = try #require(run.json("pairs-summary.json"))
+        var counts: [String: Int] = [:]
+        for pair in pairs where pair["source"] == "traffic" { counts[pair["chosen_from"]?.string ?? "?", default: 0] += 1 }
+        #expect(summary["chosen_from"] == .object(JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })))
+        #expect(summary["base_pairs"] == JSONValue(pairs.count { $0["source"] == "base" }))
+        let judged = run.jsonl("candidates-judged.jsonl")
+        for pair in pairs where ["neighbour", "sample"].contains(pair["chosen_from"]?.string) {
+            let chosen = pair["chosen"]?[0]?["content"]
+            #expect(judged.contains { record in
+                guard record["answer"] == chosen, let verdict = record["restrict_to_banking"] else { return false }
+                if let node = verdict["nodes"]?["correct"] { return node["decision"] == 1 }
+                return verdict["pass"] == true
+            }, "\(pair)")
+        }
+    }
 }
