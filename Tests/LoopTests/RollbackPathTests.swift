@@ -17,7 +17,7 @@ import TestSupport
 /// rule sees only the traffic, and what makes this candidate fail is its answers, which are real.
 /// The window before the deploy is written by the test (the refusals a model taught by the loop
 /// gives), since the default model refuses nothing.
-@Suite(.serialized, .enabled(if: FileManager.default.fileExists(atPath: DefaultModel.path) || ProcessInfo.processInfo.environment["CI"] != nil,
+@Suite(.serialized, .enabled(if: RealModel.isAvailable,
                           "needs the default model (scripts/setup installs it; under CI its absence fails)"))
 struct RollbackPathTests {
     static let root = QuickLoopTests.root
@@ -61,7 +61,7 @@ struct RollbackPathTests {
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
         removeAtExit(run)
         let bin = productsDirectory(containing: "gemma-infer").path
-        let model = DefaultModel.path
+        let model = RealModel.path
         // A file of its own name (the server names a model after its file, links resolved): a hard
         // link where the file system allows one, else a copy.
         do {

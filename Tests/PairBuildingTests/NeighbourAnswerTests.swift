@@ -1,5 +1,7 @@
+import CommandLineTool
 import Foundation
 import HTTPClient
+import OrpoPairsCLI
 import Records
 import TestSupport
 import Testing
