@@ -51,7 +51,7 @@ public struct LoRAMergeCommand: ParsableCommand {
     @Option(help: "Worker threads for dequantizing the base (default: all cores).")
     public var threads: Int?
 
-    @Flag(help: "Replace --out even when it is not an earlier output of lora-merge.")
+    @Flag(help: "Replace --output even when it is not an earlier output of lora-merge.")
     public var force = false
 
     public init() {}
