@@ -37,7 +37,15 @@ public final class TrainableGemma: @unchecked Sendable {
     /// `keepLogits` also keeps all [B·T, V] logits for inspection (`ForwardPass.logits(row:)`).
     /// `dropoutSeed` turns on the adapter's LoRA dropout (training), its masks drawn from that
     /// seed; nil (evaluation) runs without dropout, as PEFT in eval mode.
-    public func forward(_ batch: TokenBatch, keepLogits: Bool = false, dropoutSeed: UInt64? = nil) throws -> ForwardPass {
+    /// `lossRows` are the rows whose log-probs the loss reads (nil: every row with a target); the
+    /// others get none, and the head, the costliest part of a step, skips them.
+    /// `headGradient` fuses the head's backward into the forward: while each chunk's logits are at
+    /// hand, d logp/d(normed hidden state) of its rows is computed and kept ([B·T, C]), so the
+    /// backward neither recomputes the logits nor multiplies by the head again. False keeps the
+    /// plain path (logits computed again in the backward), the reference the fused one is tested
+    /// against.
+    public func forward(_ batch: TokenBatch, keepLogits: Bool = false, dropoutSeed: UInt64? = nil,
+                        lossRows: [Int]? = nil, headGradient: Bool = false) throws -> ForwardPass {
         let c = config
         for id in batch.paddedIDs where id < 0 || id >= c.vocabularySize {
             throw GemmaError.tokenOutOfRange(id: id, vocabularySize: c.vocabularySize)
@@ -126,7 +134,19 @@ public final class TrainableGemma: @unchecked Sendable {
         RMSNorm.forward(out: pass.xnFinal.pointer, rstd: pass.rstdFinal.pointer, x: x.pointer,
                         weight: frozen.outputNorm.pointer, rows: N, dim: C, eps: eps)
         let everyRow = keepLogits || c.finalLogitSoftcap != nil
-        let headRows = everyRow ? Array(0..<N) : (0..<N).filter { batch.targets[$0] >= 0 }
+        var wanted = (0..<N).map { batch.targets[$0] >= 0 }
+        if let lossRows {
+            wanted = [Bool](repeating: false, count: N)
+            for n in lossRows {
+                guard n >= 0, n < N, batch.targets[n] >= 0 else {
+                    throw TrainingError.invalidArgument("loss row \(n) is not a row with a target")
+                }
+                wanted[n] = true
+            }
+        }
+        pass.headRows = wanted
+        if headGradient { pass.headGradient = FloatBuffer(count: N * C) }
+        let headRows = everyRow ? Array(0..<N) : (0..<N).filter { wanted[$0] }
         if !everyRow {
             for n in 0..<N {
                 let xn = pass.xnFinal.pointer + n * C
@@ -142,11 +162,7 @@ public final class TrainableGemma: @unchecked Sendable {
             let rows = Array(headRows[part])
             gather(pass.xnFinal, rows: rows, width: C, into: gathered)
             headLogits(gathered, count: rows.count, into: chunk)
-            TokenLogProbs.forward(logp: &logp, lse: &lse, logits: chunk.pointer, targets: rows.map { batch.targets[$0] },
-                                  vocabulary: V, pool: pool)
             for (i, n) in rows.enumerated() {
-                pass.logProbBuffer[n] = logp[i]
-                pass.lse[n] = lse[i]
                 let row = chunk.pointer + i * V
                 if everyRow {
                     var sum = 0.0
@@ -154,6 +170,24 @@ public final class TrainableGemma: @unchecked Sendable {
                     pass.logitSums[n] = sum
                 }
                 if let kept = pass.keptLogits { (kept.pointer + n * V).update(from: row, count: V) }
+            }
+            let targets = rows.map { wanted[$0] ? batch.targets[$0] : -1 }
+            if let grad = pass.headGradient {
+                // chunk becomes d logp/d logits, then gathered d logp/d xn = that · E.
+                TokenLogProbs.forwardWithGradient(logp: &logp, lse: &lse, logits: chunk.pointer, targets: targets,
+                                                  vocabulary: V, softcap: c.finalLogitSoftcap, pool: pool)
+                BLAS.sgemm(m: rows.count, n: C, k: V, a: chunk.pointer, b: frozen.output.pointer,
+                           c: gathered.pointer, pool: pool)
+                for (i, n) in rows.enumerated() {
+                    (grad.pointer + n * C).update(from: gathered.pointer + i * C, count: C)
+                }
+            } else {
+                TokenLogProbs.forward(logp: &logp, lse: &lse, logits: chunk.pointer, targets: targets,
+                                      vocabulary: V, pool: pool)
+            }
+            for (i, n) in rows.enumerated() {
+                pass.logProbBuffer[n] = logp[i]
+                pass.lse[n] = lse[i]
             }
         }
         return pass
@@ -175,15 +209,23 @@ public final class TrainableGemma: @unchecked Sendable {
         let global = RoPETable(base: c.ropeBase, headDim: d, positions: T)
         let local = RoPETable(base: c.ropeLocalBase, headDim: d, positions: T)
 
-        // Head, for the rows that carry a gradient, a few at a time with their logits computed again:
-        // dlogits = dlogp·(onehot − softmax), through the softcap; dxn = dlogits · E.
-        let dx = FloatBuffer(count: N * C)
-        do {
-            let headRows = (0..<N).filter { dLogProbs[$0] != 0 && batch.targets[$0] >= 0 }
+        let headRows = (0..<N).filter { dLogProbs[$0] != 0 && batch.targets[$0] >= 0 }
+        if let n = headRows.first(where: { !pass.headRows[$0] }) {
+            throw TrainingError.invalidArgument("row \(n) has a gradient but the forward computed no log-prob for it")
+        }
+        let dx = FloatBuffer(count: N * C), dxnFinal = FloatBuffer(count: N * C)
+        if let grad = pass.headGradient {
+            // Fused head: dxn[n] = dlogp[n] · (d logp[n]/d xn[n]), kept by the forward.
+            for n in headRows {
+                let g = dLogProbs[n], source = grad.pointer + n * C, target = dxnFinal.pointer + n * C
+                for j in 0..<C { target[j] = g * source[j] }
+            }
+        } else {
+            // Plain head, for the rows that carry a gradient, a few at a time with their logits
+            // computed again: dlogits = dlogp·(onehot − softmax), through the softcap; dxn = dlogits · E.
             let chunkRows = max(1, min(headRows.count, headChunkRows))
             let logits = FloatBuffer(count: chunkRows * V), dlogits = FloatBuffer(count: chunkRows * V)
             let gathered = FloatBuffer(count: chunkRows * C), dGathered = FloatBuffer(count: chunkRows * C)
-            let dxn = FloatBuffer(count: N * C)
             for part in headChunks(headRows.count) {
                 let rows = Array(headRows[part])
                 gather(pass.xnFinal, rows: rows, width: C, into: gathered)
@@ -198,12 +240,12 @@ public final class TrainableGemma: @unchecked Sendable {
                 BLAS.sgemm(m: rows.count, n: C, k: V, a: dlogits.pointer, b: frozen.output.pointer,
                            c: dGathered.pointer, pool: pool)
                 for (i, n) in rows.enumerated() {
-                    (dxn.pointer + n * C).update(from: dGathered.pointer + i * C, count: C)
+                    (dxnFinal.pointer + n * C).update(from: dGathered.pointer + i * C, count: C)
                 }
             }
-            RMSNorm.backward(dx: dx.pointer, dout: dxn.pointer, x: pass.xFinal.pointer,
-                             weight: frozen.outputNorm.pointer, rstd: pass.rstdFinal.pointer, rows: N, dim: C)
         }
+        RMSNorm.backward(dx: dx.pointer, dout: dxnFinal.pointer, x: pass.xFinal.pointer,
+                         weight: frozen.outputNorm.pointer, rstd: pass.rstdFinal.pointer, rows: N, dim: C)
 
         let dBranch = FloatBuffer(count: N * C), dPre = FloatBuffer(count: N * C), dxn = FloatBuffer(count: N * C)
         let dh = FloatBuffer(count: N * F), dgate = FloatBuffer(count: N * F), dup = FloatBuffer(count: N * F)
