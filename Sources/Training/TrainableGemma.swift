@@ -16,9 +16,10 @@ public final class TrainableGemma: @unchecked Sendable {
     public let adapter: LoRAAdapter
     let frozen: FrozenGemma
     let pool: ComputePool
-    /// Rows of logits the head computes at a time: bounds its memory to two buffers of
-    /// rows × V floats (64 MB each for Gemma 3's 262144-token vocabulary) whatever the batch.
-    public var headChunkRows = 64
+    /// Rows of logits the head computes at a time: bounds its memory to one buffer of rows × V
+    /// floats (128 MB for Gemma 3's 262144-token vocabulary; two on the plain path's backward)
+    /// whatever the batch. More rows per chunk reuse each packed slice of the head for more rows.
+    public var headChunkRows = 128
 
     /// Dequantizes `model`'s weights (its own LoRA factors, if any, are ignored: `adapter` is
     /// what is trained).
@@ -176,8 +177,7 @@ public final class TrainableGemma: @unchecked Sendable {
                 // chunk becomes d logp/d logits, then gathered d logp/d xn = that · E.
                 TokenLogProbs.forwardWithGradient(logp: &logp, lse: &lse, logits: chunk.pointer, targets: targets,
                                                   vocabulary: V, softcap: c.finalLogitSoftcap, pool: pool)
-                BLAS.sgemm(m: rows.count, n: C, k: V, a: chunk.pointer, b: frozen.output.pointer,
-                           c: gathered.pointer, pool: pool)
+                headProduct(chunk.pointer, count: rows.count, into: gathered.pointer)
                 for (i, n) in rows.enumerated() {
                     (grad.pointer + n * C).update(from: gathered.pointer + i * C, count: C)
                 }
@@ -237,8 +237,7 @@ public final class TrainableGemma: @unchecked Sendable {
                 if let cap = c.finalLogitSoftcap {
                     Softcap.backward(dlogits.pointer, y: logits.pointer, count: rows.count * V, cap: cap)
                 }
-                BLAS.sgemm(m: rows.count, n: C, k: V, a: dlogits.pointer, b: frozen.output.pointer,
-                           c: dGathered.pointer, pool: pool)
+                headProduct(dlogits.pointer, count: rows.count, into: dGathered.pointer)
                 for (i, n) in rows.enumerated() {
                     (dxnFinal.pointer + n * C).update(from: dGathered.pointer + i * C, count: C)
                 }
@@ -332,12 +331,53 @@ public final class TrainableGemma: @unchecked Sendable {
         stride(from: 0, to: N, by: headChunkRows).map { $0..<min(N, $0 + headChunkRows) }
     }
 
-    /// logits[count, V] = xs[count, C] · Eᵀ, soft-capped when the model caps them.
+    /// Slices of the vocabulary the head's products are split into across the pool's threads.
+    var headSlices: Int { 4 * pool.threadCount }
+
+    /// The vocabulary in `headSlices` ranges.
+    var vocabularySlices: [Range<Int>] {
+        let V = config.vocabularySize, size = (V + headSlices - 1) / headSlices
+        return stride(from: 0, to: V, by: size).map { $0..<min(V, $0 + size) }
+    }
+
+    /// logits[count, V] = xs[count, C] · Eᵀ, soft-capped when the model caps them. The threads
+    /// share the vocabulary, not the rows: each then packs only its slices of E (BLAS copies its
+    /// operands into blocks first), where a split by rows has every thread pack all V·C values,
+    /// which with a few dozen rows per thread costs as much as a third of the product.
     func headLogits(_ xs: FloatBuffer, count: Int, into out: FloatBuffer) {
-        let C = config.hiddenSize, V = config.vocabularySize
-        BLAS.sgemm(transposeB: true, m: count, n: V, k: C, a: xs.pointer, b: frozen.output.pointer,
-                   c: out.pointer, pool: pool)
-        if let cap = config.finalLogitSoftcap { Softcap.forward(out.pointer, count: count * V, cap: cap) }
+        let C = config.hiddenSize, V = config.vocabularySize, cap = config.finalLogitSoftcap
+        let slices = vocabularySlices, E = frozen.output.pointer
+        pool.parallelFor(slices.count, chunk: 1) { range, _ in
+            for slice in slices[range] {
+                BLAS.sgemm(transposeB: true, m: count, n: slice.count, k: C, a: xs.pointer, b: E + slice.lowerBound * C,
+                           ldb: C, c: out.pointer + slice.lowerBound, ldc: V)
+                guard let cap else { continue }
+                for i in 0..<count { Softcap.forward(out.pointer + i * V + slice.lowerBound, count: slice.count, cap: cap) }
+            }
+        }
+    }
+
+    /// out[count, C] = d[count, V] · E, split over the vocabulary (the summed dimension) as
+    /// `headLogits` splits it: each slice's product goes to its own partial sum, and the partial
+    /// sums are added in slice order, so the result does not depend on which thread ran which.
+    func headProduct(_ d: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let C = config.hiddenSize, V = config.vocabularySize, slices = vocabularySlices, E = frozen.output.pointer
+        let partials = FloatBuffer(count: slices.count * count * C)
+        pool.parallelFor(slices.count, chunk: 1) { range, _ in
+            for k in range {
+                let slice = slices[k]
+                BLAS.sgemm(m: count, n: C, k: slice.count, a: d + slice.lowerBound, lda: V, b: E + slice.lowerBound * C,
+                           ldb: C, c: partials.pointer + k * count * C, ldc: C)
+            }
+        }
+        let size = count * C
+        pool.parallelFor(size) { range, _ in
+            for i in range {
+                var sum: Float = 0
+                for k in 0..<slices.count { sum += partials[k * size + i] }
+                out[i] = sum
+            }
+        }
     }
 
     /// Copies rows `rows` of a [·, width] buffer into the first rows of `out`.
