@@ -16,6 +16,10 @@ public final class TrainableGemma: @unchecked Sendable {
     public let adapter: LoRAAdapter
     let frozen: FrozenGemma
     let pool: ComputePool
+    /// The head's [rows, V] chunk buffer, kept from one forward to the next: allocating (and
+    /// zeroing, and faulting in) 128 MB again every step cost a tenth of the step.
+    private var headScratch: FloatBuffer?
+    private let scratchLock = NSLock()
     /// Rows of logits the head computes at a time: bounds its memory to one buffer of rows × V
     /// floats (128 MB for Gemma 3's 262144-token vocabulary; two on the plain path's backward)
     /// whatever the batch. More rows per chunk reuse each packed slice of the head for more rows.
@@ -157,7 +161,8 @@ public final class TrainableGemma: @unchecked Sendable {
             }
         }
         let chunkRows = max(1, min(headRows.count, headChunkRows))
-        let chunk = FloatBuffer(count: chunkRows * V), gathered = FloatBuffer(count: chunkRows * C)
+        let chunk = takeHeadScratch(count: chunkRows * V), gathered = FloatBuffer(count: chunkRows * C)
+        defer { returnHeadScratch(chunk) }
         var logp = [Float](repeating: 0, count: chunkRows), lse = [Float](repeating: 0, count: chunkRows)
         for part in headChunks(headRows.count) {
             let rows = Array(headRows[part])
@@ -324,6 +329,25 @@ public final class TrainableGemma: @unchecked Sendable {
     func dropout(_ pass: ForwardPass, layer: Int, role: LayerTensor) -> LoRADropout? {
         guard let seed = pass.dropoutSeed, adapter.layers[layer][role] != nil else { return nil }
         return LoRADropout(probability: Float(adapter.config.loraDropout), passSeed: seed, layer: layer, role: role)
+    }
+
+    /// A buffer of at least `count` floats (contents undefined): the kept one when it is free and
+    /// large enough, else a new one. A concurrent forward gets its own.
+    func takeHeadScratch(count: Int) -> FloatBuffer {
+        scratchLock.lock()
+        defer { scratchLock.unlock() }
+        if let kept = headScratch, kept.count >= count {
+            headScratch = nil
+            return kept
+        }
+        return FloatBuffer(count: count)
+    }
+
+    /// Keeps `buffer` for the next forward (the larger of it and any buffer already kept).
+    func returnHeadScratch(_ buffer: FloatBuffer) {
+        scratchLock.lock()
+        defer { scratchLock.unlock() }
+        if (headScratch?.count ?? 0) < buffer.count { headScratch = buffer }
     }
 
     /// Row ranges of at most `headChunkRows` rows covering 0 ..< N.
