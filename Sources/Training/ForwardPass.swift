@@ -46,6 +46,11 @@ public final class ForwardPass: @unchecked Sendable {
     let keptLogits: FloatBuffer?
     let lse: FloatBuffer
     let logProbBuffer: FloatBuffer
+    /// Rows whose log-probs (and lse) the head computed: the rows with a target that the loss reads.
+    var headRows: [Bool]
+    /// d logp[n] / d xnFinal[n] [B·T, C] of those rows, when the forward fused the head's backward
+    /// into its forward; the backward then scales these rows by dlogp instead of running the head.
+    var headGradient: FloatBuffer?
     /// Seeds the LoRA dropout masks of a training pass (nil: no dropout).
     var dropoutSeed: UInt64?
 
@@ -60,6 +65,7 @@ public final class ForwardPass: @unchecked Sendable {
         keptLogits = keepLogits ? FloatBuffer(count: N * V) : nil
         lse = FloatBuffer(count: N)
         logProbBuffer = FloatBuffer(count: N)
+        headRows = [Bool](repeating: false, count: N)
     }
 
     /// [B·T]: log p(target | prefix) at each row with a target, 0 elsewhere.

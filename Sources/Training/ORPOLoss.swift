@@ -98,13 +98,7 @@ public enum ORPOLoss {
         }
 
         // NLL over the chosen sequences.
-        let nllRows: [Int]
-        switch scope {
-        case .sequence:
-            nllRows = (0..<B).flatMap { s in (0..<T).map { s * T + $0 }.filter { tokens.targets[$0] >= 0 } }
-        case .completion:
-            nllRows = (0..<B).flatMap { batch.completionRows(sequence: $0) }
-        }
+        let nllRows = batch.nllRows(scope)
         guard !nllRows.isEmpty else { throw TrainingError.invalidArgument("the chosen sequences have no targets") }
         let nll = -nllRows.reduce(0.0) { $0 + Double(logp[$1]) } / Double(nllRows.count)
         for n in nllRows { dlogp[n] -= Float(1 / Double(nllRows.count)) }

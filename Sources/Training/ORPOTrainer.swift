@@ -87,7 +87,8 @@ public final class ORPOTrainer: @unchecked Sendable {
         var all: [ORPOMetrics] = []
         for (k, pairs) in microBatches.enumerated() {
             let batch = try PreferenceBatch(pairs: pairs, padID: model.config.padID ?? 0)
-            let pass = try model.forward(batch.tokens, dropoutSeed: dropoutSeed(step: optimizer.step, microBatch: k))
+            let pass = try model.forward(batch.tokens, dropoutSeed: dropoutSeed(step: optimizer.step, microBatch: k),
+                                         lossRows: batch.lossRows(nll: settings.nllScope), headGradient: true)
             let result = try ORPOLoss.evaluate(pass, batch: batch, beta: settings.beta, nll: settings.nllScope)
             try model.backward(pass, dLogProbs: result.dLogProbs.map { $0 * scale })
             loss += result.loss / Double(microBatches.count)

@@ -49,4 +49,22 @@ public struct PreferenceBatch: Sendable {
     }
 
     func completionRows(sequence s: Int) -> [Int] { completion[s] }
+
+    /// The rows of the chosen sequences (0 ..< B) whose targets ORPO's NLL term covers under `scope`.
+    func nllRows(_ scope: NLLScope) -> [Int] {
+        let T = tokens.positions
+        switch scope {
+        case .sequence:
+            return (0..<pairCount).flatMap { s in (0..<T).map { s * T + $0 }.filter { tokens.targets[$0] >= 0 } }
+        case .completion:
+            return (0..<pairCount).flatMap { completionRows(sequence: $0) }
+        }
+    }
+
+    /// Every row whose log-prob ORPO reads, ascending: the NLL's rows and the completion rows of
+    /// every sequence (the rejected sequences' prompt rows are not among them). What to pass as
+    /// `lossRows` to `TrainableGemma.forward`.
+    public func lossRows(nll scope: NLLScope) -> [Int] {
+        Array(Set(nllRows(scope) + completion.joined())).sorted()
+    }
 }

@@ -43,4 +43,56 @@ enum TokenLogProbs {
             }
         }
     }
+
+    /// The forward (`logp`, `lse` as above) and, in place of the logits, each row's gradient
+    /// d logp[n] / d logits[n, :] = onehot(y_n) − softmax(logits[n]), taken back through the final
+    /// soft-cap when `cap` is given (the logits then being the capped values): what `backward` adds
+    /// with dlogp 1 and, with `Softcap.backward`, the plain path's dlogits. Rows without a target
+    /// become 0. The head's backward is then a product with these rows, scaled by the loss's
+    /// dlogp afterwards, and the logits are never computed a second time (the fused linear
+    /// cross-entropy; docs/orpo.md, "Gradients"). Without a cap, one exp per logit serves both.
+    static func forwardWithGradient(logp: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                                    logits: UnsafeMutablePointer<Float>, targets: [Int], vocabulary V: Int,
+                                    softcap cap: Float?, pool: ComputePool) {
+        targets.withUnsafeBufferPointer { tp in
+            pool.parallelFor(tp.count, chunk: 1) { range, _ in
+                for n in range {
+                    let row = logits + n * V, y = tp[n]
+                    var m = -Float.infinity
+                    for j in 0..<V where row[j] > m { m = row[j] }
+                    let target = y >= 0 ? row[y] : 0
+                    var sum = 0.0
+                    if cap == nil {
+                        for j in 0..<V {
+                            let e = expf(row[j] - m)
+                            row[j] = e
+                            sum += Double(e)
+                        }
+                    } else {
+                        for j in 0..<V { sum += Double(expf(row[j] - m)) }
+                    }
+                    let l = m + Float(log(sum))
+                    lse[n] = l
+                    logp[n] = y >= 0 ? target - l : 0
+                    guard y >= 0 else {
+                        row.update(repeating: 0, count: V)
+                        continue
+                    }
+                    if let cap {
+                        let inv = 1 / cap
+                        for j in 0..<V {
+                            let t = row[j] * inv
+                            row[j] = -expf(row[j] - l) * (1 - t * t)
+                        }
+                        let t = target * inv
+                        row[y] += 1 - t * t
+                    } else {
+                        let scale = Float(1 / sum)
+                        for j in 0..<V { row[j] *= -scale }
+                        row[y] += 1
+                    }
+                }
+            }
+        }
+    }
 }

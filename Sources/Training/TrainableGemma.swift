@@ -16,9 +16,14 @@ public final class TrainableGemma: @unchecked Sendable {
     public let adapter: LoRAAdapter
     let frozen: FrozenGemma
     let pool: ComputePool
-    /// Rows of logits the head computes at a time: bounds its memory to two buffers of
-    /// rows × V floats (64 MB each for Gemma 3's 262144-token vocabulary) whatever the batch.
-    public var headChunkRows = 64
+    /// The head's [rows, V] chunk buffer, kept from one forward to the next: allocating (and
+    /// zeroing, and faulting in) 128 MB again every step cost a tenth of the step.
+    private var headScratch: FloatBuffer?
+    private let scratchLock = NSLock()
+    /// Rows of logits the head computes at a time: bounds its memory to one buffer of rows × V
+    /// floats (128 MB for Gemma 3's 262144-token vocabulary; two on the plain path's backward)
+    /// whatever the batch. More rows per chunk reuse each packed slice of the head for more rows.
+    public var headChunkRows = 128
 
     /// Dequantizes `model`'s weights (its own LoRA factors, if any, are ignored: `adapter` is
     /// what is trained).
@@ -37,7 +42,15 @@ public final class TrainableGemma: @unchecked Sendable {
     /// `keepLogits` also keeps all [B·T, V] logits for inspection (`ForwardPass.logits(row:)`).
     /// `dropoutSeed` turns on the adapter's LoRA dropout (training), its masks drawn from that
     /// seed; nil (evaluation) runs without dropout, as PEFT in eval mode.
-    public func forward(_ batch: TokenBatch, keepLogits: Bool = false, dropoutSeed: UInt64? = nil) throws -> ForwardPass {
+    /// `lossRows` are the rows whose log-probs the loss reads (nil: every row with a target); the
+    /// others get none, and the head, the costliest part of a step, skips them.
+    /// `headGradient` fuses the head's backward into the forward: while each chunk's logits are at
+    /// hand, d logp/d(normed hidden state) of its rows is computed and kept ([B·T, C]), so the
+    /// backward neither recomputes the logits nor multiplies by the head again. False keeps the
+    /// plain path (logits computed again in the backward), the reference the fused one is tested
+    /// against.
+    public func forward(_ batch: TokenBatch, keepLogits: Bool = false, dropoutSeed: UInt64? = nil,
+                        lossRows: [Int]? = nil, headGradient: Bool = false) throws -> ForwardPass {
         let c = config
         for id in batch.paddedIDs where id < 0 || id >= c.vocabularySize {
             throw GemmaError.tokenOutOfRange(id: id, vocabularySize: c.vocabularySize)
@@ -126,7 +139,19 @@ public final class TrainableGemma: @unchecked Sendable {
         RMSNorm.forward(out: pass.xnFinal.pointer, rstd: pass.rstdFinal.pointer, x: x.pointer,
                         weight: frozen.outputNorm.pointer, rows: N, dim: C, eps: eps)
         let everyRow = keepLogits || c.finalLogitSoftcap != nil
-        let headRows = everyRow ? Array(0..<N) : (0..<N).filter { batch.targets[$0] >= 0 }
+        var wanted = (0..<N).map { batch.targets[$0] >= 0 }
+        if let lossRows {
+            wanted = [Bool](repeating: false, count: N)
+            for n in lossRows {
+                guard n >= 0, n < N, batch.targets[n] >= 0 else {
+                    throw TrainingError.invalidArgument("loss row \(n) is not a row with a target")
+                }
+                wanted[n] = true
+            }
+        }
+        pass.headRows = wanted
+        if headGradient { pass.headGradient = FloatBuffer(count: N * C) }
+        let headRows = everyRow ? Array(0..<N) : (0..<N).filter { wanted[$0] }
         if !everyRow {
             for n in 0..<N {
                 let xn = pass.xnFinal.pointer + n * C
@@ -136,17 +161,14 @@ public final class TrainableGemma: @unchecked Sendable {
             }
         }
         let chunkRows = max(1, min(headRows.count, headChunkRows))
-        let chunk = FloatBuffer(count: chunkRows * V), gathered = FloatBuffer(count: chunkRows * C)
+        let chunk = takeHeadScratch(count: chunkRows * V), gathered = FloatBuffer(count: chunkRows * C)
+        defer { returnHeadScratch(chunk) }
         var logp = [Float](repeating: 0, count: chunkRows), lse = [Float](repeating: 0, count: chunkRows)
         for part in headChunks(headRows.count) {
             let rows = Array(headRows[part])
             gather(pass.xnFinal, rows: rows, width: C, into: gathered)
             headLogits(gathered, count: rows.count, into: chunk)
-            TokenLogProbs.forward(logp: &logp, lse: &lse, logits: chunk.pointer, targets: rows.map { batch.targets[$0] },
-                                  vocabulary: V, pool: pool)
             for (i, n) in rows.enumerated() {
-                pass.logProbBuffer[n] = logp[i]
-                pass.lse[n] = lse[i]
                 let row = chunk.pointer + i * V
                 if everyRow {
                     var sum = 0.0
@@ -154,6 +176,23 @@ public final class TrainableGemma: @unchecked Sendable {
                     pass.logitSums[n] = sum
                 }
                 if let kept = pass.keptLogits { (kept.pointer + n * V).update(from: row, count: V) }
+            }
+            let targets = rows.map { wanted[$0] ? batch.targets[$0] : -1 }
+            if let grad = pass.headGradient {
+                // chunk becomes d logp/d logits, then gathered d logp/d xn = that · E.
+                TokenLogProbs.forwardWithGradient(logp: &logp, lse: &lse, logits: chunk.pointer, targets: targets,
+                                                  vocabulary: V, softcap: c.finalLogitSoftcap, pool: pool)
+                headProduct(chunk.pointer, count: rows.count, into: gathered.pointer)
+                for (i, n) in rows.enumerated() {
+                    (grad.pointer + n * C).update(from: gathered.pointer + i * C, count: C)
+                }
+            } else {
+                TokenLogProbs.forward(logp: &logp, lse: &lse, logits: chunk.pointer, targets: targets,
+                                      vocabulary: V, pool: pool)
+            }
+            for (i, n) in rows.enumerated() {
+                pass.logProbBuffer[n] = logp[i]
+                pass.lse[n] = lse[i]
             }
         }
         return pass
@@ -175,15 +214,23 @@ public final class TrainableGemma: @unchecked Sendable {
         let global = RoPETable(base: c.ropeBase, headDim: d, positions: T)
         let local = RoPETable(base: c.ropeLocalBase, headDim: d, positions: T)
 
-        // Head, for the rows that carry a gradient, a few at a time with their logits computed again:
-        // dlogits = dlogp·(onehot − softmax), through the softcap; dxn = dlogits · E.
-        let dx = FloatBuffer(count: N * C)
-        do {
-            let headRows = (0..<N).filter { dLogProbs[$0] != 0 && batch.targets[$0] >= 0 }
+        let headRows = (0..<N).filter { dLogProbs[$0] != 0 && batch.targets[$0] >= 0 }
+        if let n = headRows.first(where: { !pass.headRows[$0] }) {
+            throw TrainingError.invalidArgument("row \(n) has a gradient but the forward computed no log-prob for it")
+        }
+        let dx = FloatBuffer(count: N * C), dxnFinal = FloatBuffer(count: N * C)
+        if let grad = pass.headGradient {
+            // Fused head: dxn[n] = dlogp[n] · (d logp[n]/d xn[n]), kept by the forward.
+            for n in headRows {
+                let g = dLogProbs[n], source = grad.pointer + n * C, target = dxnFinal.pointer + n * C
+                for j in 0..<C { target[j] = g * source[j] }
+            }
+        } else {
+            // Plain head, for the rows that carry a gradient, a few at a time with their logits
+            // computed again: dlogits = dlogp·(onehot − softmax), through the softcap; dxn = dlogits · E.
             let chunkRows = max(1, min(headRows.count, headChunkRows))
             let logits = FloatBuffer(count: chunkRows * V), dlogits = FloatBuffer(count: chunkRows * V)
             let gathered = FloatBuffer(count: chunkRows * C), dGathered = FloatBuffer(count: chunkRows * C)
-            let dxn = FloatBuffer(count: N * C)
             for part in headChunks(headRows.count) {
                 let rows = Array(headRows[part])
                 gather(pass.xnFinal, rows: rows, width: C, into: gathered)
@@ -195,15 +242,14 @@ public final class TrainableGemma: @unchecked Sendable {
                 if let cap = c.finalLogitSoftcap {
                     Softcap.backward(dlogits.pointer, y: logits.pointer, count: rows.count * V, cap: cap)
                 }
-                BLAS.sgemm(m: rows.count, n: C, k: V, a: dlogits.pointer, b: frozen.output.pointer,
-                           c: dGathered.pointer, pool: pool)
+                headProduct(dlogits.pointer, count: rows.count, into: dGathered.pointer)
                 for (i, n) in rows.enumerated() {
-                    (dxn.pointer + n * C).update(from: dGathered.pointer + i * C, count: C)
+                    (dxnFinal.pointer + n * C).update(from: dGathered.pointer + i * C, count: C)
                 }
             }
-            RMSNorm.backward(dx: dx.pointer, dout: dxn.pointer, x: pass.xFinal.pointer,
-                             weight: frozen.outputNorm.pointer, rstd: pass.rstdFinal.pointer, rows: N, dim: C)
         }
+        RMSNorm.backward(dx: dx.pointer, dout: dxnFinal.pointer, x: pass.xFinal.pointer,
+                         weight: frozen.outputNorm.pointer, rstd: pass.rstdFinal.pointer, rows: N, dim: C)
 
         let dBranch = FloatBuffer(count: N * C), dPre = FloatBuffer(count: N * C), dxn = FloatBuffer(count: N * C)
         let dh = FloatBuffer(count: N * F), dgate = FloatBuffer(count: N * F), dup = FloatBuffer(count: N * F)
@@ -285,17 +331,77 @@ public final class TrainableGemma: @unchecked Sendable {
         return LoRADropout(probability: Float(adapter.config.loraDropout), passSeed: seed, layer: layer, role: role)
     }
 
+    /// A buffer of at least `count` floats (contents undefined): the kept one when it is free and
+    /// large enough, else a new one. A concurrent forward gets its own.
+    func takeHeadScratch(count: Int) -> FloatBuffer {
+        scratchLock.lock()
+        defer { scratchLock.unlock() }
+        if let kept = headScratch, kept.count >= count {
+            headScratch = nil
+            return kept
+        }
+        return FloatBuffer(count: count)
+    }
+
+    /// Keeps `buffer` for the next forward (the larger of it and any buffer already kept).
+    func returnHeadScratch(_ buffer: FloatBuffer) {
+        scratchLock.lock()
+        defer { scratchLock.unlock() }
+        if (headScratch?.count ?? 0) < buffer.count { headScratch = buffer }
+    }
+
     /// Row ranges of at most `headChunkRows` rows covering 0 ..< N.
     func headChunks(_ N: Int) -> [Range<Int>] {
         stride(from: 0, to: N, by: headChunkRows).map { $0..<min(N, $0 + headChunkRows) }
     }
 
-    /// logits[count, V] = xs[count, C] · Eᵀ, soft-capped when the model caps them.
+    /// Slices of the vocabulary the head's products are split into across the pool's threads.
+    var headSlices: Int { 4 * pool.threadCount }
+
+    /// The vocabulary in `headSlices` ranges.
+    var vocabularySlices: [Range<Int>] {
+        let V = config.vocabularySize, size = (V + headSlices - 1) / headSlices
+        return stride(from: 0, to: V, by: size).map { $0..<min(V, $0 + size) }
+    }
+
+    /// logits[count, V] = xs[count, C] · Eᵀ, soft-capped when the model caps them. The threads
+    /// share the vocabulary, not the rows: each then packs only its slices of E (BLAS copies its
+    /// operands into blocks first), where a split by rows has every thread pack all V·C values,
+    /// which with a few dozen rows per thread costs as much as a third of the product.
     func headLogits(_ xs: FloatBuffer, count: Int, into out: FloatBuffer) {
-        let C = config.hiddenSize, V = config.vocabularySize
-        BLAS.sgemm(transposeB: true, m: count, n: V, k: C, a: xs.pointer, b: frozen.output.pointer,
-                   c: out.pointer, pool: pool)
-        if let cap = config.finalLogitSoftcap { Softcap.forward(out.pointer, count: count * V, cap: cap) }
+        let C = config.hiddenSize, V = config.vocabularySize, cap = config.finalLogitSoftcap
+        let slices = vocabularySlices, E = frozen.output.pointer
+        pool.parallelFor(slices.count, chunk: 1) { range, _ in
+            for slice in slices[range] {
+                BLAS.sgemm(transposeB: true, m: count, n: slice.count, k: C, a: xs.pointer, b: E + slice.lowerBound * C,
+                           ldb: C, c: out.pointer + slice.lowerBound, ldc: V)
+                guard let cap else { continue }
+                for i in 0..<count { Softcap.forward(out.pointer + i * V + slice.lowerBound, count: slice.count, cap: cap) }
+            }
+        }
+    }
+
+    /// out[count, C] = d[count, V] · E, split over the vocabulary (the summed dimension) as
+    /// `headLogits` splits it: each slice's product goes to its own partial sum, and the partial
+    /// sums are added in slice order, so the result does not depend on which thread ran which.
+    func headProduct(_ d: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let C = config.hiddenSize, V = config.vocabularySize, slices = vocabularySlices, E = frozen.output.pointer
+        let partials = FloatBuffer(count: slices.count * count * C)
+        pool.parallelFor(slices.count, chunk: 1) { range, _ in
+            for k in range {
+                let slice = slices[k]
+                BLAS.sgemm(m: count, n: C, k: slice.count, a: d + slice.lowerBound, lda: V, b: E + slice.lowerBound * C,
+                           ldb: C, c: partials.pointer + k * count * C, ldc: C)
+            }
+        }
+        let size = count * C
+        pool.parallelFor(size) { range, _ in
+            for i in range {
+                var sum: Float = 0
+                for k in 0..<slices.count { sum += partials[k * size + i] }
+                out[i] = sum
+            }
+        }
     }
 
     /// Copies rows `rows` of a [·, width] buffer into the first rows of `out`.

@@ -180,7 +180,8 @@ public final class ORPOTrainingRun {
         for lo in stride(from: 0, to: evaluationPairs.count, by: settings.batchSize) {
             let chunk = Array(evaluationPairs[lo..<min(evaluationPairs.count, lo + settings.batchSize)])
             let batch = try PreferenceBatch(pairs: chunk, padID: model.config.padID ?? 0)
-            let result = try ORPOLoss.evaluate(try model.forward(batch.tokens), batch: batch, beta: settings.beta, nll: settings.nllScope)
+            let pass = try model.forward(batch.tokens, lossRows: batch.lossRows(nll: settings.nllScope))
+            let result = try ORPOLoss.evaluate(pass, batch: batch, beta: settings.beta, nll: settings.nllScope)
             loss += result.loss * Double(chunk.count)
             weighted.append(result.metrics)
             weights.append(Double(chunk.count))

@@ -186,4 +186,37 @@ import Testing
         }
         G.check("log-softmax", x: logits, analytic: dlogits) { G.weightedSum(forward($0).logp, w) }
     }
+
+    /// The fused forward's in-place rows are d logp/d logits (through the final soft-cap when there
+    /// is one): finite differences of Σ w·logp against Σ_n w[n]·row[n], and the same log-probs and
+    /// rows as the plain forward and backward with dlogp = w.
+    @Test(arguments: [nil, Float(2)]) func tokenLogProbsWithGradient(_ cap: Float?) {
+        let N = 3, V = 7, targets = [2, -1, 6]
+        let raw = G.random(N * V, seed: 26, scale: 3), w: [Float] = [0.7, 0.4, -1.3]
+        func capped(_ l: [Float]) -> [Float] { cap.map { c in l.mutated { Softcap.forward($0, count: N * V, cap: c) } } ?? l }
+        func plain(_ l: [Float]) -> (logp: [Float], lse: [Float]) {
+            var logp = [Float](repeating: 0, count: N), lse = [Float](repeating: 0, count: N)
+            TokenLogProbs.forward(logp: &logp, lse: &lse, logits: capped(l), targets: targets, vocabulary: V, pool: Self.pool)
+            return (logp, lse)
+        }
+        var logp = [Float](repeating: 0, count: N), lse = [Float](repeating: 0, count: N)
+        let rows = capped(raw).mutated { l in
+            TokenLogProbs.forwardWithGradient(logp: &logp, lse: &lse, logits: l, targets: targets, vocabulary: V,
+                                              softcap: cap, pool: Self.pool)
+        }
+        let reference = plain(raw)
+        #expect(logp == reference.logp && lse == reference.lse)
+        #expect(rows[V..<(2 * V)].allSatisfy { $0 == 0 }, "a row without a target has no gradient")
+        let analytic = (0..<(N * V)).map { w[$0 / V] * rows[$0] }
+        G.check("fused log-softmax, cap \(cap.map { "\($0)" } ?? "none")", x: raw, analytic: analytic) {
+            G.weightedSum(plain($0).logp, w)
+        }
+        var dlogits = [Float](repeating: 0, count: N * V).mutated { d in
+            TokenLogProbs.backward(dlogits: d, dlogp: w, logits: capped(raw), lse: reference.lse, targets: targets,
+                                   vocabulary: V, pool: Self.pool)
+        }
+        if let cap { dlogits = dlogits.mutated { Softcap.backward($0, y: capped(raw), count: N * V, cap: cap) } }
+        let worst = zip(dlogits, analytic).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-6, "fused against plain: max difference \(worst)")
+    }
 }

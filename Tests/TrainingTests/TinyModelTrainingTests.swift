@@ -71,23 +71,81 @@ import Testing
         func loss() throws -> Double {
             try ORPOLoss.evaluate(try trainable.forward(batch.tokens), batch: batch, beta: 0.5, nll: scope).loss
         }
-        let pass = try trainable.forward(batch.tokens)
-        let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: scope)
-        adapter.zeroGradients()
-        try trainable.backward(pass, dLogProbs: result.dLogProbs)
+        // Both heads: the plain one (logits recomputed in the backward) and the fused one (the
+        // head's gradient taken in the forward, only for the loss's rows).
+        for fused in [false, true] {
+            let pass = try trainable.forward(batch.tokens, lossRows: fused ? batch.lossRows(nll: scope) : nil,
+                                             headGradient: fused)
+            let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: scope)
+            adapter.zeroGradients()
+            try trainable.backward(pass, dLogProbs: result.dLogProbs)
 
-        for m in adapter.modules where m.layer == 0 || m.layer == model.config.layerCount - 1 {
-            for (name, values, grad) in [("A", m.parameters.a, m.parameters.gradA), ("B", m.parameters.b, m.parameters.gradB)] {
-                let entries = Array(stride(from: 0, to: values.count, by: max(1, values.count / 4)))
-                let x = values.array
-                try GradientCheck.check("\(arch) \(scope) layer \(m.layer) \(m.role) \(name)", x: x, analytic: grad.array,
-                                        eps: 1e-2, tolerance: 2e-2, entries: entries) { perturbed in
-                    for j in 0..<perturbed.count { values[j] = perturbed[j] }
-                    defer { for j in 0..<x.count { values[j] = x[j] } }
-                    return try loss()
+            for m in adapter.modules where m.layer == 0 || m.layer == model.config.layerCount - 1 {
+                for (name, values, grad) in [("A", m.parameters.a, m.parameters.gradA), ("B", m.parameters.b, m.parameters.gradB)] {
+                    let entries = Array(stride(from: 0, to: values.count, by: max(1, values.count / 4)))
+                    let x = values.array, analytic = grad.array
+                    try GradientCheck.check("\(arch) \(scope) fused \(fused) layer \(m.layer) \(m.role) \(name)", x: x,
+                                            analytic: analytic, eps: 1e-2, tolerance: 2e-2, entries: entries) { perturbed in
+                        for j in 0..<perturbed.count { values[j] = perturbed[j] }
+                        defer { for j in 0..<x.count { values[j] = x[j] } }
+                        return try loss()
+                    }
                 }
             }
         }
+    }
+
+    /// The fused head (gradient in the forward, loss rows only) gives the plain head's log-probs on
+    /// the loss's rows, its loss and metrics, and its gradients, whatever the chunking.
+    @Test(arguments: ["gemma2", "gemma3"], NLLScope.allCases)
+    func fusedHeadMatchesThePlainHead(_ arch: String, _ scope: NLLScope) throws {
+        let model = try Self.model(arch)
+        let adapter = try Self.adapter(for: model.config, seed: 5)
+        let trainable = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
+        let batch = try Self.batch()
+        func run(fused: Bool) throws -> (logp: [Float], loss: Double, metrics: ORPOMetrics, gradients: [[Float]]) {
+            trainable.headChunkRows = fused ? 3 : 64
+            let pass = try trainable.forward(batch.tokens, dropoutSeed: 9,
+                                             lossRows: fused ? batch.lossRows(nll: scope) : nil, headGradient: fused)
+            let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: scope)
+            adapter.zeroGradients()
+            try trainable.backward(pass, dLogProbs: result.dLogProbs)
+            let gradients = adapter.modules.flatMap { [$0.parameters.gradA.array, $0.parameters.gradB.array] }
+            return (pass.logProbs, result.loss, result.metrics, gradients)
+        }
+        let plain = try run(fused: false), fused = try run(fused: true)
+        for n in batch.lossRows(nll: scope) { #expect(abs(plain.logp[n] - fused.logp[n]) < 1e-6, "row \(n)") }
+        #expect(abs(plain.loss - fused.loss) < 1e-6)
+        for (name, value) in plain.metrics.named {
+            let other = fused.metrics.named.first { $0.0 == name }!.1
+            #expect(abs(value - other) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(other)")
+        }
+        for (p, f) in zip(plain.gradients, fused.gradients) {
+            let diff = zip(p, f).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(norm > 0 && diff / norm < 1e-4, "relative gradient difference \(diff / norm)")
+        }
+    }
+
+    /// The loss rows: every row whose log-prob ORPO reads, and no rejected prompt row; a gradient
+    /// on a row the forward skipped is refused.
+    @Test func lossRowsAreTheRowsTheLossReads() throws {
+        let model = try Self.model("gemma3")
+        let adapter = try Self.adapter(for: model.config, seed: 3)
+        let trainable = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
+        let batch = try Self.batch()
+        let T = batch.tokens.positions
+        let rows = batch.lossRows(nll: .sequence)
+        // Chosen sequences: every target (10 and 6 tokens: 9 and 5 targets); rejected: completions only.
+        #expect(rows.filter { $0 < 2 * T }.count == 9 + 5)
+        #expect(rows.filter { $0 >= 2 * T } == [2 * T + 3, 2 * T + 4, 2 * T + 5, 3 * T + 2, 3 * T + 3, 3 * T + 4, 3 * T + 5,
+                                                  3 * T + 6, 3 * T + 7, 3 * T + 8, 3 * T + 9])
+        let pass = try trainable.forward(batch.tokens, lossRows: rows, headGradient: true)
+        #expect(pass.logProbs[2 * T + 1] == 0, "a rejected prompt row gets no log-prob")
+        var d = [Float](repeating: 0, count: 4 * T)
+        d[2 * T + 1] = 1
+        #expect(throws: TrainingError.self) { try trainable.backward(pass, dLogProbs: d) }
+        #expect(throws: TrainingError.self) { try trainable.forward(batch.tokens, lossRows: [T - 1]) }
     }
 
     /// The NLL term of each scope, recomputed from the pass's log-probs and the pairs' own labels:
