@@ -71,19 +71,24 @@ struct RollbackPathTests {
         }
         try FileManager.default.createSymbolicLink(atPath: run + "/deployed.gguf", withDestinationPath: model)
 
-        // The server, as scripts/loop starts it.
-        let port = try sh(#"python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'"#, [:])
-            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The server, as scripts/loop starts it, on a port the system picks (a port probed free and
+        // then bound could be taken by a test running beside this one); its address is read from
+        // the line it prints when listening.
+        let serverErr = run + "/serve.err"
+        FileManager.default.createFile(atPath: serverErr, contents: nil)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: bin + "/gemma-infer")
-        server.arguments = ["serve", "--model", run + "/deployed.gguf", "--port", port, "--threads", "2",
+        server.arguments = ["serve", "--model", run + "/deployed.gguf", "--port", "0", "--threads", "2",
                             "--log", run + "/traffic.jsonl", "--max-tokens", "24"]
-        server.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        server.standardError = FileHandle(forWritingAtPath: serverErr)
         try server.run()
         defer { server.terminate(); server.waitUntilExit() }
-        let url = "http://127.0.0.1:\(port)"
-        let up = try sh("for _ in $(seq 1 600); do curl -sf \(url)/health > /dev/null && exit 0; sleep 0.5; done; exit 1", [:])
-        try #require(up.status == 0, "the server did not come up")
+        let listening = try sh(#"for _ in $(seq 1 600); do sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' '"# + serverErr
+                               + #"' | grep . && exit 0; sleep 0.5; done; exit 1"#, [:])
+        try #require(listening.status == 0, "the server did not come up")
+        let url = listening.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let up = try sh("curl -sf \(url)/health > /dev/null", [:])
+        try #require(up.status == 0, "the server does not answer on \(url)")
         let environment = [
             "FEEDBACKLOOP_RUN": run, "FEEDBACKLOOP_BIN": bin, "FEEDBACKLOOP_SERVE_PID": "\(server.processIdentifier)",
             "FEEDBACKLOOP_SERVE_URL": url, "FEEDBACKLOOP_POLICY": root.appendingPathComponent("examples/banking/policy.json").path,
@@ -107,7 +112,7 @@ struct RollbackPathTests {
         try jsonl(Array(offTopic.prefix(12))).write(toFile: questions, atomically: true, encoding: .utf8)
         try jsonl(Array(offTopic.dropFirst(12).prefix(4))).write(toFile: more, atomically: true, encoding: .utf8)
         let sent = try sh("python3 scripts/send-traffic --base-url \(url)/v1 --clients 2 --max-tokens 24 --quiet \(questions)", environment)
-        try #require(sent.status == 0, "\(sent.output)")
+        try #require(sent.status == 0, "\(sent.output)\nserver: \((try? String(contentsOfFile: serverErr, encoding: .utf8)) ?? "")")
         let after = lines(run + "/traffic.jsonl")
         #expect(after.count == 12 && after.allSatisfy { $0["model"] == "merged" }, "served by the candidate")
         let judgeConfig = root.appendingPathComponent("examples/judges/restrict-to-banking-tuned.json").path
