@@ -283,6 +283,41 @@ import Testing
     }
 }
 
+/// Issue 20, item 7: a model file overwritten in place (`cp new.gguf deployed.gguf`: truncated,
+/// then written again) while it is served. A mapped file would lose its pages under the server
+/// (SIGBUS, the whole process gone); the loader holds its own copy, so the server answers as before.
+@Suite struct OverwrittenModelTests {
+    @Test func aModelOverwrittenInPlaceKeepsServing() async throws {
+        let dir = NSTemporaryDirectory() + "overwrite-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let deployed = dir + "/deployed.gguf"
+        try TinyServingModel.write(to: deployed)
+        let server = try await TestServer(model: {
+            guard let pool = TinyServingModel.pool else { throw TestFailure("cannot start a compute pool") }
+            return try ModelLoader.load(path: deployed, pool: pool)
+        })
+        let body = #"{"prompt":"the cat","max_tokens":4,"temperature":0}"#
+        let before = try await server.post("/v1/completions", body)
+        #expect(before.status == 200)
+
+        // What cp does to an existing file: truncate it, then write the new bytes into it.
+        let handle = try #require(FileHandle(forUpdatingAtPath: deployed))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(repeating: 0x5A, count: 4096))
+        try handle.close()
+
+        let after = try await server.post("/v1/completions", body)
+        #expect(after.status == 200)
+        func text(_ r: (status: Int, json: JSONObject?, text: String)) -> JSONValue? {
+            r.json?["choices"]?.array?.first?["text"]
+        }
+        #expect(text(before) != nil)
+        #expect(text(after) == text(before), "the served weights are the ones loaded, whatever happens to the file")
+        try await server.stop()
+    }
+}
+
 /// Issue 20, item 6: a question longer than the context can hold, by its byte count alone, is
 /// refused before it is tokenized, with a message saying why.
 @Suite struct PromptLimitTests {
