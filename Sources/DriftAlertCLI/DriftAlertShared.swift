@@ -63,8 +63,9 @@ extension DriftAlertCommand {
             }
             struct Wrapped: Decodable { var rules: [AlertRule] }
             do {
-                if let list = try? JSONDecoder().decode([AlertRule].self, from: data) { return list }
-                return try JSONDecoder().decode(Wrapped.self, from: data).rules
+                let value = try JSONParser.parse(bytes: [UInt8](data))
+                if value.array != nil { return try value.decode([AlertRule].self) }
+                return try value.decode(Wrapped.self).rules
             } catch {
                 throw FatalError("rules \(config): \(error)")
             }

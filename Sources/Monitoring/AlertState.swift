@@ -39,7 +39,7 @@ public struct AlertStateFile: Codable, Equatable, Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return AlertStateFile() }
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            return try JSONDecoder().decode(AlertStateFile.self, from: data)
+            return try JSONParser.parse(bytes: [UInt8](data)).decode(AlertStateFile.self)
         } catch {
             throw FatalError("state file \(path) is unreadable or corrupt (\(error)); move it away to start afresh")
         }

@@ -98,7 +98,7 @@ public struct ScoreWindowCommand: ParsableCommand {
             do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
                 throw FatalError("cannot read config \(config): \(error.localizedDescription)")
             }
-            do { settings = try JSONDecoder().decode(ScoreWindowSettings.self, from: data) } catch {
+            do { settings = try JSONParser.parse(bytes: [UInt8](data)).decode(ScoreWindowSettings.self) } catch {
                 throw FatalError("config \(config): \(error)")
             }
         }

@@ -104,7 +104,7 @@ public enum TrainingCheckpoint {
     public static func progress(at path: String) throws -> TrainingProgress {
         let file = path + "/trainer_state.json"
         do {
-            return try JSONDecoder().decode(TrainingProgress.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+            return try JSONParser.parse(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))).decode(TrainingProgress.self)
         } catch {
             throw TrainingError.data(source: file, message: "not a readable trainer state: \(error)")
         }
