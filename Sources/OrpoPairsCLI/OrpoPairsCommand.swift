@@ -220,7 +220,7 @@ public struct OrpoPairsCommand: ParsableCommand {
             }
             let retry = RetryPolicy(maxAttempts: teacherAttempts)
             return TeacherModel(
-                baseURL: teacherURL, model: teacherModel, apiKey: apiKey, refusal: settings.refusal, retry: retry,
+                baseURL: teacherURL, model: teacherModel, apiKey: apiKey, systemPrompt: settings.teacherPrompt, retry: retry,
                 timeout: teacherTimeout.seconds, maxTokens: teacherMaxTokens, client: client
             ) { attempt, reason, delay in
                 diagnostics.warning("teacher attempt \(attempt) failed: \(reason); retrying in \(delay) s")

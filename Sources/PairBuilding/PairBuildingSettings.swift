@@ -26,13 +26,16 @@ public struct PairBuildingSettings: Sendable, Equatable {
     /// out-of-scope question is taught the refusal, an in-scope one its reference answer.
     public var topics = DomainPolicy.banking.topics
     public var refusal = PairBuildingSettings.defaultRefusal
+    /// What a teacher endpoint is told to be (the policy's instructions, then its refusal).
+    public var teacherPrompt = DomainPolicy.banking.teacherPrompt
 
     public init() {}
 
-    /// The settings of `policy`: its metric, topics and refusal text.
+    /// The settings of `policy`: its metric, topics, refusal text and teacher prompt.
     public init(policy: DomainPolicy) {
         metric = policy.metric
         topics = policy.topics
         refusal = policy.refusal.text
+        teacherPrompt = policy.teacherPrompt
     }
 }

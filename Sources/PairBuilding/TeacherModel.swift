@@ -2,10 +2,12 @@
 // the answer in choices[0].message.content), which gemma-infer serve, vLLM, llama.cpp's server and
 // hosted APIs all accept.
 import HTTPClient
+import Policy
 import Records
 
-/// A teacher: any OpenAI-compatible endpoint, prompted to be the banking agent the model should be,
-/// so that its answer can stand as `chosen`.
+/// A teacher: any OpenAI-compatible endpoint, prompted (`systemPrompt`, from the policy's
+/// `teacher_instructions` and refusal) to be the agent the model should be, so that its answer can
+/// stand as `chosen`.
 public struct TeacherModel: ChosenAnswerSource {
     /// The endpoint that receives the requests: `baseURL` itself when it already ends in
     /// `/chat/completions`, else `baseURL` + `/chat/completions` (so `http://host:8080/v1` works).
@@ -23,7 +25,7 @@ public struct TeacherModel: ChosenAnswerSource {
     public var onRetry: ((_ attempt: Int, _ reason: HTTPError, _ delay: Double) -> Void)?
 
     public init(
-        baseURL: String, model: String, apiKey: String? = nil, refusal: String = PairBuildingSettings.defaultRefusal,
+        baseURL: String, model: String, apiKey: String? = nil, systemPrompt: String = DomainPolicy.banking.teacherPrompt,
         retry: RetryPolicy = RetryPolicy(), timeout: Double = 120, maxTokens: Int = 512,
         client: HTTPClient = HTTPClient(),
         onRetry: ((_ attempt: Int, _ reason: HTTPError, _ delay: Double) -> Void)? = nil
@@ -33,25 +35,12 @@ public struct TeacherModel: ChosenAnswerSource {
         endpoint = base.hasSuffix("/chat/completions") ? base : base + "/chat/completions"
         self.model = model
         self.apiKey = apiKey
-        systemPrompt = Self.systemPrompt(refusal: refusal)
+        self.systemPrompt = systemPrompt
         self.retry = retry
         self.timeout = timeout
         self.maxTokens = maxTokens
         self.client = client
         self.onRetry = onRetry
-    }
-
-    /// The instructions that make the teacher the agent the trained model should become: correct,
-    /// concise banking answers, and the refusal, word for word, for everything else.
-    public static func systemPrompt(refusal: String) -> String {
-        """
-        You are the customer-service agent of a retail bank. Answer questions about banking (accounts, \
-        cards, payments, transfers, loans, mortgages, savings, interest, fees, fraud, online and mobile \
-        banking, foreign exchange) correctly and concisely, in one to four sentences. Figures that differ \
-        between banks are given only as what is typical. Never ask for or reveal PINs, passwords or \
-        one-time codes. For any question that is not about banking, reply with exactly this text and \
-        nothing else: \(refusal)
-        """
     }
 
     public func chosenAnswer(for record: JudgedRecord) throws -> ChosenAnswer {

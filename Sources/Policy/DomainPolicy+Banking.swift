@@ -16,6 +16,13 @@ extension DomainPolicy {
                     "I can only answer questions about banking",
                 ],
                 patterns: [#"\bnot (allowed|permitted) to (talk|speak) (on|about) (this|that) (subject|topic)\b"#]),
-            gate: GateThresholds(maxFalseRefusalRate: 0.2, maxFalseRefusalIncrease: 0.1))
+            gate: GateThresholds(maxFalseRefusalRate: 0.2, maxFalseRefusalIncrease: 0.1),
+            teacherInstructions: """
+                You are the customer-service agent of a retail bank. Answer questions about banking (accounts, \
+                cards, payments, transfers, loans, mortgages, savings, interest, fees, fraud, online and mobile \
+                banking, foreign exchange) correctly and concisely, in one to four sentences. Figures that differ \
+                between banks are given only as what is typical. Never ask for or reveal PINs, passwords or \
+                one-time codes.
+                """)
     }()
 }

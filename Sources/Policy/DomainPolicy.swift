@@ -14,10 +14,12 @@ import Records
 ///         "phrases": ["not allowed to talk on this subject", ...],
 ///         "patterns": ["\\bnot (allowed|permitted) to (talk|speak) (on|about) (this|that) (subject|topic)\\b"]
 ///       },
-///       "gate": {"max_false_refusal_rate": 0.2, "max_false_refusal_increase": 0.1}
+///       "gate": {"max_false_refusal_rate": 0.2, "max_false_refusal_increase": 0.1},
+///       "teacher_instructions": "You are the customer-service agent of a retail bank. ..."
 ///     }
 ///
-/// Every field is required except `description` (notes for the reader) and one of `phrases` and
+/// Every field is required except `description` (notes for the reader), `teacher_instructions`
+/// (what a teacher model is told to be; the refusal is appended) and one of `phrases` and
 /// `patterns`; an unknown field is an error, so that a misspelt one is not silently ignored.
 public struct DomainPolicy: Sendable {
     public var name: String
@@ -26,11 +28,18 @@ public struct DomainPolicy: Sendable {
     public var topics: PolicyTopics
     public var refusal: RefusalWordings
     public var gate: GateThresholds
+    /// What a teacher model (`orpo-pairs --teacher-url`) is told to be, before the policy's refusal
+    /// is appended; nil: a plain instruction built from the in-scope topics.
+    public var teacherInstructions: String?
     /// Built from `refusal` when the policy is made; a policy whose wordings do not compile is never made.
     public let detector: RefusalDetector
 
-    public init(name: String, metric: String, topics: PolicyTopics, refusal: RefusalWordings, gate: GateThresholds) throws {
+    public init(
+        name: String, metric: String, topics: PolicyTopics, refusal: RefusalWordings, gate: GateThresholds,
+        teacherInstructions: String? = nil
+    ) throws {
         self.name = name
+        self.teacherInstructions = teacherInstructions
         self.metric = metric
         self.topics = topics
         self.refusal = refusal
@@ -60,10 +69,11 @@ public struct DomainPolicy: Sendable {
     /// Checks a parsed policy; `source` names it in errors.
     public init(json: JSONObject, source: String) throws {
         let root = PolicyFields(json, path: "", source: source)
-        try root.allow(["description", "name", "metric", "topics", "refusal", "gate"])
+        try root.allow(["description", "name", "metric", "topics", "refusal", "gate", "teacher_instructions"])
         _ = try root.string("description", required: false)
         let name = try root.nonEmptyString("name")
         let metric = try root.nonEmptyString("metric")
+        let teacherInstructions = try root.string("teacher_instructions", required: false)
 
         let topicFields = try root.object("topics")
         try topicFields.allow(["in_scope", "out_of_scope"])
@@ -91,7 +101,8 @@ public struct DomainPolicy: Sendable {
         do {
             try self.init(
                 name: name, metric: metric, topics: PolicyTopics(inScope: inScope, outOfScope: outOfScope),
-                refusal: RefusalWordings(text: text, phrases: phrases ?? [], patterns: patterns ?? []), gate: gate)
+                refusal: RefusalWordings(text: text, phrases: phrases ?? [], patterns: patterns ?? []), gate: gate,
+                teacherInstructions: teacherInstructions)
         } catch let error as RefusalDetector.InvalidWording {
             throw refusalFields.fail(error.field, error.message)
         }
@@ -101,7 +112,15 @@ public struct DomainPolicy: Sendable {
 extension DomainPolicy: Equatable {
     public static func == (lhs: DomainPolicy, rhs: DomainPolicy) -> Bool {
         lhs.name == rhs.name && lhs.metric == rhs.metric && lhs.topics == rhs.topics && lhs.refusal == rhs.refusal
-            && lhs.gate == rhs.gate
+            && lhs.gate == rhs.gate && lhs.teacherInstructions == rhs.teacherInstructions
+    }
+
+    /// The system prompt of a teacher model: the instructions (or, without them, an instruction to
+    /// answer the in-scope topics), then the refusal, word for word, for everything else.
+    public var teacherPrompt: String {
+        let instructions = teacherInstructions
+            ?? "Answer questions about \(topics.inScope.joined(separator: ", ")) correctly and concisely, in one to four sentences."
+        return instructions + " For any question that is not about this, reply with exactly this text and nothing else: " + refusal.text
     }
 }
 

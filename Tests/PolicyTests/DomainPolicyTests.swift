@@ -40,6 +40,20 @@ import TestSupport
         #expect(policy.detector.isRefusal("Sorry, I ONLY talk about cooking!"))
     }
 
+    /// A teacher is told what the policy says it should be, then its refusal; without
+    /// `teacher_instructions`, to answer the in-scope topics.
+    @Test func theTeacherPromptComesFromThePolicy() throws {
+        var json = try Self.policy("name", "cooking")
+        let plain = try DomainPolicy(json: json, source: "p.json")
+        #expect(plain.teacherPrompt.hasPrefix("Answer questions about recipes correctly and concisely"))
+        #expect(plain.teacherPrompt.hasSuffix("reply with exactly this text and nothing else: " + plain.refusal.text))
+        json["teacher_instructions"] = "You are a chef's assistant."
+        let told = try DomainPolicy(json: json, source: "p.json")
+        #expect(told.teacherPrompt == "You are a chef's assistant. For any question that is not about this, reply with exactly this text and nothing else: "
+                + told.refusal.text)
+        #expect(DomainPolicy.banking.teacherPrompt.hasPrefix("You are the customer-service agent of a retail bank."))
+    }
+
     /// Every way a policy file can be wrong gets a message naming the file and the field.
     @Test(arguments: [
         // A missing field.
@@ -55,6 +69,7 @@ import TestSupport
         ("gate.max_false_refusal_increase", nil, "p.json: field 'gate.max_false_refusal_increase': missing"),
         // A wrong type.
         ("metric", 3, "p.json: field 'metric': expected a string, found number"),
+        ("teacher_instructions", 1, "p.json: field 'teacher_instructions': expected a string, found number"),
         ("topics", ["recipes"], "p.json: field 'topics': expected an object, found array"),
         ("topics.in_scope", "recipes", "p.json: field 'topics.in_scope': expected an array of strings, found string"),
         ("topics.out_of_scope", [1], "p.json: field 'topics.out_of_scope[0]': expected a string, found number"),
@@ -80,7 +95,7 @@ import TestSupport
         ("refusal.patterns", ["(unclosed"], nil),
         ("refusal.patterns", ["(sorry)?"], "p.json: field 'refusal.patterns[0]': '(sorry)?' matches an empty answer, so every answer would be a refusal"),
         ("refusal.phrase", ["a misspelt field"], "p.json: field 'refusal.phrase': unknown field (expected 'text', 'phrases', 'patterns')"),
-        ("threshold", 0.2, "p.json: field 'threshold': unknown field (expected 'description', 'name', 'metric', 'topics', 'refusal', 'gate')"),
+        ("threshold", 0.2, "p.json: field 'threshold': unknown field (expected 'description', 'name', 'metric', 'topics', 'refusal', 'gate', 'teacher_instructions')"),
     ] as [(String, JSONValue?, String?)])
     func malformedPoliciesAreNamedByFileAndField(field: String, value: JSONValue?, message: String?) throws {
         let json = try Self.policy(field, value)
