@@ -76,11 +76,47 @@ public struct PEFTAdapter: Sendable {
         }
     }
 
-    /// Checks before a run that `write(_:to:)` can write at `path` (see `OutputLocation.checkWritable`).
-    public static func checkWritable(_ path: String) throws {
+    /// Checks before a run that `write(_:to:)` can write at `path` (see `OutputLocation.checkWritable`)
+    /// and may replace what is there: nothing, an empty directory, or an earlier adapter (a directory
+    /// holding `adapter_config.json` and no files but an adapter's, or a gzip archive holding
+    /// `adapter_config.json`). Anything else is refused unless `force`, so that a mistyped output
+    /// never deletes someone's data; the working directory (or one holding it) never is replaced.
+    public static func checkWritable(_ path: String, force: Bool = false) throws {
         do { try OutputLocation.checkWritable(path, directory: !isArchive(path)) } catch let ModelFormatError.io(_, message) {
             throw AdapterError.file(path: path, message: "cannot be written: \(message)")
         }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue {
+            let target = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).resolvingSymlinksInPath().path
+            if here == target || here.hasPrefix(target.hasSuffix("/") ? target : target + "/") {
+                throw AdapterError.file(path: path, message: "is the working directory or holds it; choose another output")
+            }
+        }
+        if force || isEarlierOutput(path, isDirectory: isDirectory.boolValue) { return }
+        let what = isDirectory.boolValue ? "a directory that is not an adapter" : "a file that is not an adapter archive"
+        throw AdapterError.file(path: path, message: "exists and is \(what); refusing to replace it (choose another output, or add --force)")
+    }
+
+    /// The files a PEFT adapter directory may hold besides its config and weights.
+    static let adapterDirectoryFiles: Set<String> = [configFile, weightsFile, "adapter_model.bin", "README.md"]
+
+    /// Whether `path` holds what a writer of adapters may replace: an empty directory, an adapter
+    /// directory, or an archive with an adapter config in it.
+    static func isEarlierOutput(_ path: String, isDirectory: Bool) -> Bool {
+        if isDirectory {
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+            return entries.isEmpty || (entries.contains(configFile) && entries.allSatisfy(adapterDirectoryFiles.contains))
+        }
+        // The member names only (headers, no data kept), as readArchive finds the config: in the root
+        // or in a first-level directory.
+        guard let reader = try? TarGzReader(path: path) else { return false }
+        while let member = try? reader.next() {
+            let parts = member.name.split(separator: "/")
+            if member.kind == .file, parts.count <= 2, parts.last.map(String.init) == configFile { return true }
+        }
+        return false
     }
 
     static func readDirectory(_ directory: String, model: GemmaConfig) throws -> PEFTAdapter {

@@ -123,6 +123,9 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-dir"), help: ArgumentHelp("Directory of the checkpoints.", valueName: "dir"))
     public var checkpointDir: String?
 
+    @Flag(help: "Replace --output even when it is not an earlier adapter (a non-empty directory, another file).")
+    public var force = false
+
     @Flag(help: "Continue from the last checkpoint in --checkpoint-dir.")
     public var resume = false
 
@@ -214,7 +217,7 @@ public struct OrpoTrainCommand: ParsableCommand {
     /// Runs the whole training, sending records to `emit`.
     public func train(diagnostics: Diagnostics, emit: @escaping (JSONObject) throws -> Void) throws -> Outcome {
         let (settings, plan, promptLimit) = try resolvedSettings()
-        try PEFTAdapter.checkWritable(adapterOut)  // before loading the model, too
+        try PEFTAdapter.checkWritable(adapterOut, force: force)  // before loading the model, too
         let pool = try ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let path = model ?? DefaultModel.path
         let base: GemmaModel, tokenizer: PreferenceTokenizer?
@@ -237,7 +240,7 @@ public struct OrpoTrainCommand: ParsableCommand {
                              command: OrpoTrainCommand, pool: ComputePool, diagnostics: Diagnostics,
                              emit: @escaping (JSONObject) throws -> Void) throws -> Outcome {
         // Outputs are checked before any work, so a bad location never costs a training run.
-        try PEFTAdapter.checkWritable(command.adapterOut)
+        try PEFTAdapter.checkWritable(command.adapterOut, force: command.force)
         if let dir = command.checkpointDir { try TrainingCheckpoint.checkWritable(dir) }
         let reader = TrainingPairReader(
             tokenizer: tokenizer,

@@ -60,6 +60,49 @@ import Training
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/new") == ["adapter.tar.gz"])
     }
 
+    /// An output that holds something else (a non-empty directory, an unrelated file) is refused
+    /// before the first step and left as it was, unless --force; an earlier adapter (directory or
+    /// archive) and an empty directory are replaced; the working directory never is.
+    @Test func theOutputReplacesOnlyAnEarlierAdapter() throws {
+        let dir = try TinyTraining.directory()
+        try TinyTraining.write([Self.tokenizedPair], to: dir + "/pairs.jsonl")
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/project/src", withIntermediateDirectories: true)
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: dir + "/project/NOTES.md"))
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: dir + "/keep.tar.gz"))
+        try fm.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        let common = [dir + "/pairs.jsonl", "--tokenized", "--r", "2", "--batch-size", "1", "--max-steps", "1"]
+
+        for (output, fragment) in [
+            (dir + "/project", "project: exists and is a directory that is not an adapter; refusing to replace it"),
+            (dir + "/keep.tar.gz", "keep.tar.gz: exists and is a file that is not an adapter archive; refusing to replace it"),
+        ] {
+            let run = try TinyTraining.run(common + ["-o", output])
+            #expect(run.records.isEmpty, "trained before refusing \(output)")
+            #expect(run.error.map { "\($0)".contains(fragment) } == true, "\(String(describing: run.error))")
+        }
+        #expect(try fm.contentsOfDirectory(atPath: dir + "/project").sorted() == ["NOTES.md", "src"])
+        #expect(try String(contentsOfFile: dir + "/keep.tar.gz", encoding: .utf8) == "keep me")
+
+        // What orpo-train wrote before, and an empty directory, are replaced.
+        for output in [dir + "/empty", dir + "/adapter", dir + "/adapter.tar.gz"] {
+            for _ in 0..<2 {
+                let run = try TinyTraining.run(common + ["-o", output])
+                #expect(run.error == nil, "\(output): \(String(describing: run.error))")
+            }
+        }
+        #expect(try fm.contentsOfDirectory(atPath: dir + "/empty").sorted() == ["adapter_config.json", "adapter_model.safetensors"])
+
+        // --force replaces what is there.
+        let forced = try TinyTraining.run(common + ["-o", dir + "/keep.tar.gz", "--force"])
+        #expect(forced.error == nil, "\(String(describing: forced.error))")
+
+        // The working directory (or one holding it) is never replaced: said as such, before the
+        // question of what it holds (asked without --force, so that a broken check still refuses).
+        let cwd = try TinyTraining.run(common + ["-o", fm.currentDirectoryPath])
+        #expect(cwd.error.map { "\($0)".contains("is the working directory or holds it") } == true, "\(String(describing: cwd.error))")
+    }
+
     @Test func logEveryAveragesOverTheInterval() throws {
         let dir = try TinyTraining.directory()
         try TinyTraining.write([Self.tokenizedPair], to: dir + "/pairs.jsonl")
