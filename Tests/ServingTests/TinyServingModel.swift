@@ -21,7 +21,8 @@ enum TinyServingModel {
     static let pool: ComputePool? = try? ComputePool(threads: 2)
 
     /// `declaredLayers` (when set) is the block count the header claims; the tensors stay four layers'.
-    static func write(to path: String, declaredLayers: UInt32? = nil) throws {
+    /// `contextLength` is the context the header declares (8192 unless given).
+    static func write(to path: String, declaredLayers: UInt32? = nil, contextLength: UInt32 = 8192) throws {
         let hidden = 128, heads = 4, kvHeads = 2, headDim = 32, ff = 512, layers = 4
         var tokens = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]
         var types: [Int32] = [3, 3, 3, 2, 4, 4]
@@ -39,7 +40,7 @@ enum TinyServingModel {
 
         var w = GGUFWriter()
         try w.setMetadata("general.architecture", .string("gemma3"))
-        try w.setMetadata("gemma3.context_length", .uint32(8192))
+        try w.setMetadata("gemma3.context_length", .uint32(contextLength))
         try w.setMetadata("gemma3.embedding_length", .uint32(UInt32(hidden)))
         try w.setMetadata("gemma3.block_count", .uint32(declaredLayers ?? UInt32(layers)))
         try w.setMetadata("gemma3.feed_forward_length", .uint32(UInt32(ff)))
