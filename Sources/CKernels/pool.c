@@ -140,12 +140,19 @@ void ck_pool_run(ck_pool *p, int64_t count, int64_t chunk, ck_task_fn fn, void *
         fn(ctx, 0, count, 0);
         return;
     }
+    uint64_t job = (atomic_load_explicit(&p->ticket, memory_order_relaxed) >> 32) + 1;
+    // Close the previous job before its parameters are overwritten. A worker may have read the
+    // previous job's ticket (every item claimed) and then, while this job's count, fn and ctx are
+    // being written, read those: with the old ticket still in place its claim would succeed, run
+    // this job's fn on items this job runs again and add them to `done`, so that this call could
+    // return while the worker still writes into the caller's memory. With the ticket moved to this
+    // job, all of whose items read as claimed, such a claim fails and the worker reloads.
+    atomic_store_explicit(&p->ticket, (job << 32) | 0xffffffffu, memory_order_seq_cst);
     atomic_store_explicit(&p->count, count, memory_order_relaxed);
     atomic_store_explicit(&p->chunk, chunk, memory_order_relaxed);
     atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
     atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-    uint64_t job = (atomic_load_explicit(&p->ticket, memory_order_relaxed) >> 32) + 1;
     atomic_store_explicit(&p->ticket, job << 32, memory_order_release);
     atomic_fetch_add(&p->generation, 1); // seq_cst: pairs with the sleepers' count below
     if (atomic_load(&p->sleeping) > 0) {
