@@ -261,10 +261,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let deployed = dir + "/deployed.gguf"
         try TinyServingModel.write(to: deployed)
-        let server = try await TestServer(model: {
-            guard let pool = TinyServingModel.pool else { throw TestFailure("cannot start a compute pool") }
-            return try ModelLoader.load(path: deployed, pool: pool)
-        }) { $0.apiKey = "k" }
+        let server = try await TestServer(model: { try TinyServingModel.load(path: deployed) }) { $0.apiKey = "k" }
         let auth = [("Authorization", "Bearer k")]
         let body = #"{"prompt":"the","max_tokens":2}"#
         #expect(try await server.post("/v1/completions", body, headers: auth).status == 200)
@@ -293,10 +290,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let deployed = dir + "/deployed.gguf"
         try TinyServingModel.write(to: deployed)
-        let server = try await TestServer(model: {
-            guard let pool = TinyServingModel.pool else { throw TestFailure("cannot start a compute pool") }
-            return try ModelLoader.load(path: deployed, pool: pool)
-        })
+        let server = try await TestServer(model: { try TinyServingModel.load(path: deployed) })
         let body = #"{"prompt":"the cat","max_tokens":4,"temperature":0}"#
         let before = try await server.post("/v1/completions", body)
         #expect(before.status == 200)
@@ -360,10 +354,7 @@ import Testing
         -> (server: TestServer, path: String) {
         let path = NSTemporaryDirectory() + "serving-long-\(UUID().uuidString).gguf"
         try TinyServingModel.write(to: path, contextLength: 1 << 20)
-        let server = try await TestServer(model: {
-            guard let pool = TinyServingModel.pool else { throw TestFailure("cannot start a compute pool") }
-            return try ModelLoader.load(path: path, pool: pool)
-        }) { config in
+        let server = try await TestServer(model: { try TinyServingModel.load(path: path) }) { config in
             config.parallel = 1
             config.maxTokensLimit = 1_000_000
             configure(&config)

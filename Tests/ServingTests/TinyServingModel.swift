@@ -90,9 +90,12 @@ enum TinyServingModel {
         try w.write(to: path)
     }
 
-    static func load() throws -> LoadedModel {
+    static func load() throws -> LoadedModel { try load(path: try path()) }
+
+    /// Loads a tiny model written elsewhere (`write(to:)`), on the shared pool.
+    static func load(path: String) throws -> LoadedModel {
         guard let pool else { throw TestFailure("cannot start a compute pool") }
-        return try ModelLoader.load(path: try path(), pool: pool)
+        return try ModelLoader.load(path: path, pool: pool)
     }
 }
 
