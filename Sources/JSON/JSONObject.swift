@@ -2,6 +2,12 @@
 /// pass through a tool unchanged and in place, and new fields are appended at the end. Keys are told
 /// apart by their UTF-8 bytes (`JSONKey`), never by Swift's canonical equivalence.
 ///
+/// A member read by `JSONParser` whose text the serializer would not write the same way (a string
+/// with an escape the serializer spells otherwise: `\u00e9`, `\/`, `\u0041`, an upper-case `\u001F`,
+/// in the key or anywhere in the value) keeps its source text, which the serializer writes instead,
+/// until the member is set or removed: unknown fields pass through a filter byte for byte. Equality
+/// and hashing ignore it.
+///
 /// Records have a dozen or so fields, where a linear scan over contiguous keys beats hashing; a hash
 /// index is built only once an object grows past `indexThreshold` members, which keeps lookups O(1) on
 /// average for large objects without paying for a dictionary on every small record.
@@ -9,6 +15,9 @@ public struct JSONObject: Hashable, Sendable {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
     private var index: [JSONKey: Int]? = nil
+    /// The source text (`"key":value`, without the whitespace around the colon) of members whose
+    /// serialization would differ from it; nil while no member has one.
+    private(set) var verbatim: [String?]? = nil
 
     static let indexThreshold = 16
 
@@ -43,6 +52,7 @@ public struct JSONObject: Hashable, Sendable {
             if let newValue {
                 if let i = position(of: key) {
                     values[i] = newValue
+                    if verbatim != nil { verbatim![i] = nil }
                 } else {
                     appendUnchecked(key, newValue)
                 }
@@ -58,6 +68,7 @@ public struct JSONObject: Hashable, Sendable {
         guard let i = position(of: key) else { return nil }
         keys.remove(at: i)
         let old = values.remove(at: i)
+        if verbatim != nil { verbatim!.remove(at: i) }
         if index != nil {
             if keys.count > Self.indexThreshold { rebuildIndex() } else { index = nil }
         }
@@ -68,11 +79,21 @@ public struct JSONObject: Hashable, Sendable {
     mutating func appendUnchecked(_ key: String, _ value: JSONValue) {
         keys.append(key)
         values.append(value)
+        verbatim?.append(nil)
         if index != nil {
             index![JSONKey(string: key)] = keys.count - 1
         } else if keys.count > Self.indexThreshold {
             rebuildIndex()
         }
+    }
+
+    /// Sets member `i`'s source text (the parser, for a member it just appended or replaced).
+    mutating func setVerbatim(_ text: String?, at i: Int) {
+        if verbatim == nil {
+            guard text != nil else { return }
+            verbatim = Array(repeating: nil, count: keys.count)
+        }
+        verbatim![i] = text
     }
 
     mutating func reserveCapacity(_ n: Int) {

@@ -59,6 +59,9 @@ struct Cursor {
     let end: Int
     let maxDepth: Int
     var pos = 0
+    /// Set by a string escape that the serializer would write otherwise (see `JSONObject`); an
+    /// object member whose key or value sets it keeps its source text.
+    var sawRespelledEscape = false
 
     init(base: UnsafePointer<UInt8>, end: Int, maxDepth: Int) {
         self.base = base
@@ -132,15 +135,34 @@ struct Cursor {
             guard pos < end, base[pos] == asciiQuote else {
                 throw error("expected a string key, found \(describeCurrent())")
             }
+            let memberStart = pos
+            let outerRespelled = sawRespelledEscape
+            sawRespelledEscape = false
             let key = try parseString()
+            let keyEnd = pos
             skipWhitespace()
             guard pos < end, base[pos] == 0x3A else {
                 throw error("expected ':' after object key, found \(describeCurrent())")
             }
             pos += 1
             skipWhitespace()
+            let valueStart = pos
             let value = try parseValue(depth: depth)
-            if object.contains(key) { object[key] = value } else { object.appendUnchecked(key, value) }
+            let index: Int
+            if let existing = object.position(of: key) {
+                object[key] = value
+                index = existing
+            } else {
+                object.appendUnchecked(key, value)
+                index = object.count - 1
+            }
+            if sawRespelledEscape {
+                var text = String(decoding: UnsafeBufferPointer(start: base + memberStart, count: keyEnd - memberStart), as: UTF8.self)
+                text += ":"
+                text += String(decoding: UnsafeBufferPointer(start: base + valueStart, count: pos - valueStart), as: UTF8.self)
+                object.setVerbatim(text, at: index)
+            }
+            sawRespelledEscape = sawRespelledEscape || outerRespelled
             skipWhitespace()
             guard pos < end else { throw error("unexpected end of input inside an object") }
             switch base[pos] {
@@ -210,17 +232,28 @@ struct Cursor {
             switch escape {
             case asciiQuote: buffer.append(asciiQuote)
             case asciiBackslash: buffer.append(asciiBackslash)
-            case 0x2F: buffer.append(0x2F)
+            case 0x2F: buffer.append(0x2F); sawRespelledEscape = true
             case 0x62: buffer.append(0x08)
             case 0x66: buffer.append(0x0C)
             case 0x6E: buffer.append(0x0A)
             case 0x72: buffer.append(0x0D)
             case 0x74: buffer.append(0x09)
-            case 0x75: appendUTF8(try parseUnicodeEscape(), to: &buffer)
+            case 0x75:
+                let scalar = try parseUnicodeEscape()
+                if !isSerializerSpelling(escapeAt: pos - 6, of: scalar) { sawRespelledEscape = true }
+                appendUTF8(scalar, to: &buffer)
             default: throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'", at: pos - 2)
             }
         }
         throw error("unterminated string", at: open)
+    }
+
+    /// Whether the six bytes at `start` (`\uXXXX`, one scalar) are how `JSONSerializer` writes
+    /// `scalar`: only control characters without a short escape, in lower-case hex.
+    private func isSerializerSpelling(escapeAt start: Int, of scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        guard v < 0x20, ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(v), start >= 0 else { return false }
+        return (2..<6).allSatisfy { !(0x41...0x46).contains(base[start + $0]) }
     }
 
     /// Makes a String from bytes that must be valid UTF-8. Validating here (instead of with the

@@ -6,6 +6,8 @@
 /// - Numbers are written as their `JSONNumber.text`: a parsed number as it was read (`-0`, `1.50`),
 ///   one made from a double in the shortest form that reads back to the same double (`0.1`, `1e-07`,
 ///   `1.0`: a double with an integral value keeps its `.0`, so it goes out as a double).
+/// - An object member read with an escape this serializer spells otherwise (`\u00e9`, `\/`) is
+///   written as it was read, until it is set (`JSONObject`).
 /// - Non-finite doubles have no JSON spelling: `JSONValue.double` makes them `null`.
 public enum JSONSerializer {
     public static func string(_ value: JSONValue) -> String {
@@ -39,9 +41,13 @@ public enum JSONSerializer {
 
     public static func append(_ object: JSONObject, to out: inout [UInt8]) {
         out.append(0x7B)
-        let keys = object.keys, values = object.values
+        let keys = object.keys, values = object.values, verbatim = object.verbatim
         for i in keys.indices {
             if i > 0 { out.append(0x2C) }
+            if let text = verbatim?[i] {
+                out.append(contentsOf: text.utf8)
+                continue
+            }
             appendString(keys[i], to: &out)
             out.append(0x3A)
             append(values[i], to: &out)

@@ -17,6 +17,40 @@ import JSON
         #expect(JSONSerializer.string(try JSONParser.parse(text)) == text)
     }
 
+    /// Issue 20, item 8: strings too. An escape the serializer would spell otherwise keeps its
+    /// source text, in a key, a value or anywhere under a member.
+    @Test(arguments: [
+        #"{"accent":"caf\u00e9","slash":"a\/b","letter":"\u0041","upper":"\u001F","pair":"\ud83d\ude00"}"#,
+        #"{"caf\u00e9":1,"plain":"x"}"#,
+        #"{"nested":{"deep":["\u00e9",{"k":"\/"}]},"after":1}"#,
+        #"{"canonical":"a\n\t\"\\\u001f","mixed":"\u00e9\n"}"#,
+    ])
+    func stringsKeepTheirText(text: String) throws {
+        #expect(JSONSerializer.string(try JSONParser.parse(text)) == text)
+    }
+
+    @Test func stringsReadAsTheirValues() throws {
+        var record = try #require(try JSONParser.parse(#"{"a":"caf\u00e9","b":{"c":"\/","d":"\u0041"},"e":"x"}"#).object)
+        #expect(record["a"] == "café" && record.value(atPath: "b.c") == "/" && record.value(atPath: "b.d") == "A")
+        // A member that is set is written from its value; the others keep their text.
+        record["a"] = "tea"
+        #expect(JSONSerializer.string(.object(record)) == #"{"a":"tea","b":{"c":"\/","d":"\u0041"},"e":"x"}"#)
+        var inner = try #require(record["b"]?.object)
+        inner["d"] = "B"
+        record["b"] = .object(inner)
+        #expect(JSONSerializer.string(.object(record)) == #"{"a":"tea","b":{"c":"\/","d":"B"},"e":"x"}"#)
+        record.removeValue(forKey: "b")
+        record["f"] = "\u{e9}"
+        #expect(JSONSerializer.string(.object(record)) == "{\"a\":\"tea\",\"e\":\"x\",\"f\":\"\u{e9}\"}")
+        // Equality is by value, whatever the spelling.
+        #expect(try JSONParser.parse(#"{"a":"caf\u00e9"}"#) == JSONParser.parse("{\"a\":\"caf\u{e9}\"}"))
+        // A repeated key keeps the last value (and its spelling) in the first key's position.
+        let repeated = try JSONParser.parse(#"{"k":"\u0041","m":1,"k":"z"}"#)
+        #expect(JSONSerializer.string(repeated) == #"{"k":"z","m":1}"#)
+        let repeatedEscaped = try JSONParser.parse(#"{"k":"z","m":1,"k":"\u0041"}"#)
+        #expect(JSONSerializer.string(repeatedEscaped) == #"{"k":"\u0041","m":1}"#)
+    }
+
     @Test func numbersReadAsTheirValues() throws {
         let record = try JSONParser.parse(#"{"big":18446744073709551616,"tiny":1e-400,"zero":-0,"frac":1.50,"exp":1e2,"max":9223372036854775807}"#)
         #expect(record["big"]?.double == 18446744073709551616.0 && record["big"]?.int == nil)
