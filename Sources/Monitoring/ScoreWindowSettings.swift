@@ -1,7 +1,8 @@
 import Records
 
 /// score-window's settings: a `Codable` struct with explicit defaults, read from `--config FILE`
-/// (snake_case keys; durations in seconds) and overridden by flags.
+/// (snake_case keys; durations as a number of seconds or a string as the flags take them, `"2m"`,
+/// `"1h30m"`) and overridden by flags.
 public struct ScoreWindowSettings: Codable, Equatable, Sendable {
     /// Window length in seconds (`--period`; 2 minutes, the older system's base period).
     public var period: Double = 120
@@ -33,16 +34,28 @@ public struct ScoreWindowSettings: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ScoreWindowSettings()
-        period = try c.decodeIfPresent(Double.self, forKey: .period) ?? d.period
-        every = try c.decodeIfPresent(Double.self, forKey: .every)
+        period = try Self.duration(c, .period) ?? d.period
+        every = try Self.duration(c, .every)
         origin = try c.decodeIfPresent(WindowOrigin.self, forKey: .origin) ?? d.origin
         by = try c.decodeIfPresent([String].self, forKey: .by) ?? d.by
-        lateness = try c.decodeIfPresent(Double.self, forKey: .lateness) ?? d.lateness
+        lateness = try Self.duration(c, .lateness) ?? d.lateness
         passThreshold = try c.decodeIfPresent(Double.self, forKey: .passThreshold) ?? d.passThreshold
         passThresholds = try c.decodeIfPresent([String: Double].self, forKey: .passThresholds) ?? d.passThresholds
         referenceWindows = try c.decodeIfPresent(Int.self, forKey: .referenceWindows)
         reference = try c.decodeIfPresent(String.self, forKey: .reference)
         drift = try c.decodeIfPresent(DriftSettings.self, forKey: .drift) ?? d.drift
+    }
+
+    /// A duration setting: seconds as a number, or a string such as `"90s"`, `"2m"`, `"1h30m"`.
+    private static func duration(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Double? {
+        if let text = try? c.decodeIfPresent(String.self, forKey: key) {
+            do {
+                return try DurationParser.seconds(text)
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(error)")
+            }
+        }
+        return try c.decodeIfPresent(Double.self, forKey: key)
     }
 
     /// The slide between window starts.

@@ -61,6 +61,9 @@ public struct TrafficFeatures {
                 guard let value = score.double else {
                     throw RecordError("judge metric '\(keys[i])' has status ok but its score is \(score.kindName), not a number")
                 }
+                guard value.isFinite else {
+                    throw RecordError("judge metric '\(keys[i])' has status ok but its score \(score) is beyond the range of a double")
+                }
                 judgements.append((name: keys[i], outcome: .scored(value, passed: member["pass"]?.bool)))
             case "error", "parse_error":
                 judgements.append((name: keys[i], outcome: .failed))
@@ -74,7 +77,11 @@ public struct TrafficFeatures {
         guard let value = record[field] else { return nil }
         switch value {
         case .null: return nil
-        case let .number(n): return n.double
+        case let .number(n):
+            guard n.double.isFinite else {
+                throw RecordError("field '\(field)' is \(n), beyond the range of a double")
+            }
+            return n.double
         default: throw RecordError("field '\(field)' must be a number, found \(value.kindName)")
         }
     }

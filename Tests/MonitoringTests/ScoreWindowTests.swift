@@ -116,6 +116,11 @@ import Monitoring
         var badTime = traffic(1)
         badTime["ts"] = "yesterday"
         #expect(throws: RecordError.self) { try engine.add(badTime) }
+        // A number beyond the range of doubles (1e400) reads as infinity: an error, not a null mean.
+        var huge = try #require(try JSONParser.parse(#"{"ts":"2026-01-01T00:00:00Z","latency_ms":1e400}"#).object)
+        #expect(throws: RecordError("field 'latency_ms' is 1e400, beyond the range of a double")) { try engine.add(huge) }
+        huge = try #require(try JSONParser.parse(#"{"ts":"2026-01-01T00:00:00Z","m":{"status":"ok","score":-1E+400}}"#).object)
+        #expect(throws: RecordError("judge metric 'm' has status ok but its score -1E+400 is beyond the range of a double")) { try engine.add(huge) }
     }
 
     @Test func emptyInputGivesNoWindows() throws {

@@ -95,4 +95,14 @@ import Monitoring
         let again = try JSONDecoder().decode(ScoreWindowSettings.self, from: JSONEncoder().encode(withOrigin(.instant(baseTime))))
         #expect(again.origin == .instant(baseTime))
     }
+
+    /// Durations in a settings file are written as the flags take them, or as seconds.
+    @Test func settingsDurationsTakeUnits() throws {
+        let decoded = try JSONDecoder().decode(ScoreWindowSettings.self, from: Data(#"{"period": "2m", "every": "30s", "lateness": 5}"#.utf8))
+        #expect(decoded.period == 120 && decoded.every == 30 && decoded.lateness == 5)
+        let error = #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ScoreWindowSettings.self, from: Data(#"{"period": "2 minutes"}"#.utf8))
+        }
+        #expect("\(String(describing: error))".contains("invalid duration '2 minutes'"))
+    }
 }
