@@ -20,6 +20,10 @@ struct ModelOptions: ParsableArguments {
     /// The adapter's name for records: its directory or archive name without extension.
     var adapterName: String? { adapter.map(AdapterLoader.adapterName(path:)) }
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
     var path: String { modelOption.path }
     var precision: MatmulPrecision { exact ? .exact : .fast }
 

@@ -39,7 +39,7 @@ public struct JudgeCommand: ParsableCommand {
     @Option(name: .customLong("name"), help: .hidden)
     var oldMetric: String?
 
-    @Option(name: .customLong("pass-threshold"), help: "A record passes when its score is at least this (overrides the config's).")
+    @Option(name: .customLong("pass-threshold"), help: "A record passes when its decision (the allowed score it was given; with log-probabilities, the one nearest the expected score) is at least this (overrides the config's).")
     var passThreshold: Double?
 
     @Option(name: .customLong("question-field"), help: "Record field holding the question.")
@@ -128,6 +128,10 @@ public struct JudgeCommand: ParsableCommand {
         _ = try OptionAlias.value(metric, "--metric", old: oldMetric, "--name")
         if local { _ = try OptionAlias.value(model, "--model", old: localModel, "--local-model") }
         if let rpm, rpm <= 0 { throw ValidationError("--rpm must be positive") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let passThreshold, !passThreshold.isFinite {
+            throw ValidationError("--pass-threshold must be a finite number, not \(passThreshold)")
+        }
         if let sample, !(0...1).contains(sample) { throw ValidationError("--sample must be between 0 and 1") }
     }
 

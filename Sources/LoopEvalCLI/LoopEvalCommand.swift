@@ -20,4 +20,10 @@ public struct LoopEvalCommand: ParsableCommand {
         subcommands: [GateCommand.self, RollbackCommand.self, FiguresCommand.self])
 
     public init() {}
+
+    /// Without a subcommand there is nothing to evaluate: a usage error (exit 2), as for any other
+    /// missing argument, so that a script that lost its subcommand does not read as "promote".
+    public func run() throws {
+        throw ValidationError("give a subcommand: gate, rollback or figures (loop-eval --help lists them)")
+    }
 }

@@ -137,7 +137,7 @@ public struct OrpoTrainCommand: ParsableCommand {
     public func validate() throws {
         if let p = dropout, !(0..<1).contains(p) { throw ValidationError("--dropout \(p): must lie in [0, 1)") }
         if resume, checkpointDir == nil { throw ValidationError("--resume needs --checkpoint-dir") }
-        if let t = threads, t <= 0 { throw ValidationError("--threads must be positive") }
+        if let t = threads, t <= 0 { throw ValidationError("--threads must be at least 1") }
         guard try OptionAlias.value(output, "--output", old: oldOutput, "--adapter-out") != nil else {
             throw ValidationError("Missing expected argument '--output <path>'")
         }

@@ -48,6 +48,15 @@ struct CommandLineTests {
         #expect(bad.stderr.contains(corrupt))
         let usage = try await runTool("gemma-infer", ["--temperature", "-2"], stdin: "")
         #expect(usage.status == 2)
+        // No worker threads is a usage error of every tool that computes, not a silent one thread.
+        for (tool, arguments) in [("gemma-infer", ["--threads", "0"]), ("judge", ["--check", "no_pii", "--threads", "0"]),
+                                  ("orpo-train", ["p.jsonl", "--threads", "0"]),
+                                  ("lora-merge", ["--adapter", "a", "-o", "o", "--threads", "0"])] {
+            let run = try await runTool(tool, arguments, stdin: "")
+            #expect(run.status == 2 && run.stderr.contains("--threads must be at least 1"), "\(tool): \(run.stderr)")
+        }
+        let nan = try await runTool("judge", ["--check", "no_pii", "--pass-threshold", "nan"], stdin: "")
+        #expect(nan.status == 2 && nan.stderr.contains("--pass-threshold must be a finite number"), "\(nan.stderr)")
     }
 
     @Test func scoresAGivenCompletion() async throws {

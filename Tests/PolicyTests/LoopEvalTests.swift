@@ -50,6 +50,14 @@ import Policy
         #expect(lines.last == "loop-eval: error: field 'topic' is 'sports', expected 'banking' or 'off_topic' (\(candidate):line 1)")
     }
 
+    /// A script that lost its subcommand must not read exit 0 as "promote" or "roll back".
+    @Test func noSubcommandIsAUsageError() async throws {
+        let run = try await runTool("loop-eval", [])
+        #expect(run.status == 2 && run.stdout.isEmpty)
+        #expect(run.stderr.contains("give a subcommand: gate, rollback or figures"), "\(run.stderr)")
+        #expect(try await runTool("loop-eval", ["--help"]).status == 0)
+    }
+
     @Test func aBadPolicyFileIsNamedAndExitsTwo() async throws {
         let dir = try TemporaryDirectory()
         let policy = try dir.write("policy.json", lines: [#"{"name": "x", "metric": "m", "topics": {"in_scope": ["a"], "out_of_scope": ["b"]}, "refusal": {"text": "No.", "phrases": []}, "gate": {"max_false_refusal_rate": 0.2, "max_false_refusal_increase": 0.1}}"#])
