@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Gemma
 import Logging
+import NIOCore
 import TensorKit
 
 /// The body of `gemma-infer serve` behind the thin command: load the model, open the log, serve
@@ -29,8 +30,13 @@ public enum ServeCommandRunner {
         Task {
             do {
                 try await server.run { port in
+                    status.listening = true
                     logger.notice("listening on http://\(config.host):\(port) (model \(config.modelPath))")
                 }
+            } catch let error as IOError where !status.listening {
+                // NIO's own text names the system call ("bind(descriptor:ptr:bytes:): ...").
+                logger.error("cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))")
+                status.value = 2
             } catch {
                 logger.error("\(error)")
                 status.value = 2
@@ -44,4 +50,5 @@ public enum ServeCommandRunner {
 
 private final class StatusBox: @unchecked Sendable {
     var value: Int32 = 0
+    var listening = false
 }
