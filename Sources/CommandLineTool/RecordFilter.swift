@@ -16,6 +16,8 @@ public final class RecordFilter {
     public let diagnostics: Diagnostics
     /// Records and lines that failed so far.
     public private(set) var failedRecords = 0
+    /// Lines that were not JSON objects (counted in `failedRecords` too).
+    public private(set) var malformedLines = 0
 
     public init(tool: String, options: RecordFilterOptions, writer: JSONLWriter? = nil, diagnostics: Diagnostics? = nil) {
         self.options = options
@@ -61,6 +63,7 @@ public final class RecordFilter {
         func handle(_ line: Line<Output>) throws {
             switch line {
             case let .malformed(raw, reason, location):
+                malformedLines += 1
                 try recordFailed(reason, at: location) {
                     if let markMalformed {
                         try markMalformed(raw, reason, location)

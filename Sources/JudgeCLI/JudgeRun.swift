@@ -26,6 +26,8 @@ public final class JudgeRun {
 
     public private(set) var counts: [Verdict.Status: Int] = [:]
     public private(set) var calibration = Calibration()
+    /// Input lines that were not records (not judged, so in no status count).
+    public private(set) var malformedLines = 0
 
     public init(judge: Judge, options: RecordFilterOptions, writer: JSONLWriter, diagnostics: Diagnostics) {
         self.judge = judge
@@ -57,6 +59,7 @@ public final class JudgeRun {
             }
             finished = true
         })
+        malformedLines = filter.malformedLines
         if finished { summarize() }
         return status
     }
@@ -94,7 +97,8 @@ public final class JudgeRun {
     }
 
     private func summarize() {
-        let parts = Verdict.Status.allCases.compactMap { s in counts[s].map { "\(s.rawValue) \($0)" } }
+        var parts = Verdict.Status.allCases.compactMap { s in counts[s].map { "\(s.rawValue) \($0)" } }
+        if malformedLines > 0 { parts.append("malformed line\(malformedLines == 1 ? "" : "s") \(malformedLines)") }
         guard !parts.isEmpty else { return }
         var line = "\(judge.config.name): " + parts.joined(separator: ", ")
         let pair = judge.pairwiseConsistency

@@ -80,6 +80,9 @@ private func recordNumber(_ request: RecordedRequest) -> Int {
         #expect(result.records[1].verdict("restrict_to_banking")?["raw"] == "no idea")
         #expect(result.messages.contains { $0.contains("parse_error") && $0.contains("line 2") })
         #expect(result.messages.contains { $0.contains("the record has no field \"answer\"") && $0.contains("line 5") })
+        // The summary counts every line: the malformed one too, beside the verdicts.
+        #expect(result.messages.last?.hasSuffix("restrict_to_banking: ok 1, parse_error 1, error 2, malformed line 1") == true,
+                "\(result.messages.last ?? "")")
     }
 
     /// Pairwise records are judged in both orders; the run reports how often the orders agreed, on
