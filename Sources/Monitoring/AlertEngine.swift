@@ -89,7 +89,11 @@ public final class AlertEngine {
         func transition(to status: AlertGroupState.Status, fired: Bool) {
             s.status = status
             s.since = end
-            if fired { s.lastFired = end }
+            if fired {
+                s.lastFired = end
+                s.severity = rule.severity
+                s.metric = rule.metric
+            }
         }
 
         switch s.status {
@@ -131,8 +135,9 @@ public final class AlertEngine {
             guard var s = groups[key] else { continue }
             if s.status != .inactive {
                 events.append([
-                    "event": "resolved", "rule": .string(name), "severity": .string(rule?.severity ?? "warning"),
-                    "metric": rule.map { .string($0.metric) } ?? .null, "group": s.group,
+                    "event": "resolved", "rule": .string(name),
+                    "severity": (rule?.severity ?? s.severity).map(JSONValue.string) ?? .null,
+                    "metric": (rule?.metric ?? s.metric).map(JSONValue.string) ?? .null, "group": s.group,
                     "previous": .string(s.status.rawValue), "reason": "manual reset",
                     "ts": .string(Timestamp(secondsSinceEpoch: time).rfc3339),
                 ])

@@ -19,10 +19,14 @@ public struct AlertGroupState: Codable, Equatable, Sendable {
     /// Consecutive bad windows (rules without a period).
     public var consecutiveBad = 0
     public var detector = ChangeDetectorState()
+    /// The severity and metric of the rule when its alert last fired, so that a manual reset (which
+    /// may be given no rules) reports them as the alert said them; nil in older state files.
+    public var severity: String? = nil
+    public var metric: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case group, status, since, lastFired = "last_fired", badWindows = "bad_windows"
-        case consecutiveBad = "consecutive_bad", detector
+        case consecutiveBad = "consecutive_bad", detector, severity, metric
     }
 
     public init(group: JSONValue) { self.group = group }

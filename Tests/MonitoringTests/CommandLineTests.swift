@@ -91,7 +91,8 @@ import Monitoring
     @Test func manualAlertStaysActiveAcrossRunsUntilReset() throws {
         let state = temporaryPath(".state.json")
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let args = ["--field", "metrics.banking.pass_rate", "--below", "0.8", "--name", "banking", "--reset", "manual", "--state", state]
+        let args = ["--field", "metrics.banking.pass_rate", "--below", "0.8", "--name", "banking", "--reset", "manual", "--state", state,
+                    "--severity", "critical"]
         #expect(try runTool("drift-alert", args, stdin: windowLines([0.7])).status == 1)
         let later = try runTool("drift-alert", args, stdin: windowLines([0.95, 0.99]))
         #expect(later.status == 1)
@@ -100,6 +101,9 @@ import Monitoring
         #expect(reset.status == 0)
         #expect(reset.records.first?["event"] == "resolved")
         #expect(reset.records.first?["reason"] == "manual reset")
+        // The reset is given no rule: it reports the severity and metric the alert fired with.
+        #expect(reset.records.first?["severity"] == "critical" && reset.records.first?["metric"] == "metrics.banking.pass_rate",
+                "\(reset.stdout)")
         #expect(try runTool("drift-alert", args, stdin: windowLines([0.95])).status == 0)
         #expect(try runTool("drift-alert", ["reset", "nosuchrule", "--state", state]).status == 2)
     }
