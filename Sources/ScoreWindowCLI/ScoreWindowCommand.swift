@@ -30,7 +30,7 @@ public struct ScoreWindowCommand: ParsableCommand {
 
     @OptionGroup public var records: RecordFilterOptions
 
-    @Option(help: ArgumentHelp("JSON settings file (keys as in the window settings; durations in seconds).", valueName: "file"))
+    @Option(help: ArgumentHelp("JSON settings file (keys as in the window settings; durations in seconds or as the flags take them, 2m).", valueName: "file"))
     public var config: String?
 
     @Option(help: ArgumentHelp("Window length (90s, 2m, 1h). Default 2m.", valueName: "duration"))
