@@ -26,6 +26,9 @@ public final class JudgeRun {
 
     public private(set) var counts: [Verdict.Status: Int] = [:]
     public private(set) var calibration = Calibration()
+    /// A decomposed judge's nodes against the records' `node_labels.<node>` (when they have them),
+    /// by node name: each node's own accuracy and kappa beside the verdict's.
+    public private(set) var nodeCalibrations: [String: Calibration] = [:]
     /// Input lines that were not records (not judged, so in no status count).
     public private(set) var malformedLines = 0
 
@@ -55,7 +58,7 @@ public final class JudgeRun {
             }
         }, finish: { emit in
             if let labelField = calibrateLabelField {
-                try emit(calibration.report(metric: judge.config.name, labelField: labelField, extra: extraReport))
+                try emit(calibrationReport(labelField: labelField))
             }
             finished = true
         })
@@ -80,6 +83,7 @@ public final class JudgeRun {
             try emit(record)
             return
         }
+        countNodes(record, verdict)
         guard let labelValue = record.value(atPath: labelField), let label = Calibration.className(labelValue) else {
             calibration.skip("no \(labelField)")
             return
@@ -94,6 +98,39 @@ public final class JudgeRun {
             return
         }
         calibration.add(label: label, predicted: predicted)
+    }
+
+    /// Adds each evaluated node's decision against the record's label of that node. A node the
+    /// rule did not need is not evaluated (unless --all-nodes), so it has nothing to compare.
+    private func countNodes(_ record: JSONObject, _ verdict: Verdict) {
+        guard let outcomes = verdict.nodes, let labels = record[JudgeTrainingPairs.nodeLabelsField]?.object else { return }
+        for outcome in outcomes {
+            guard let raw = labels[outcome.name], !raw.isNull else { continue }
+            let label: String?
+            if case let .bool(yes) = raw { label = yes ? "1" : "0" } else { label = Calibration.className(raw) }
+            guard let label else { continue }
+            nodeCalibrations[outcome.name, default: Calibration()].add(label: label, predicted: String(outcome.decision))
+        }
+    }
+
+    /// The calibration report, with a `nodes` member for a decomposed judge's labelled nodes.
+    private func calibrationReport(labelField: String) -> JSONObject {
+        var report = calibration.report(metric: judge.config.name, labelField: labelField, extra: extraReport)
+        guard !nodeCalibrations.isEmpty, var body = report["calibration"]?.object else { return report }
+        var nodes = JSONObject()
+        for node in judge.config.nodes.map(\.name) {
+            guard let c = nodeCalibrations[node],
+                  let nodeBody = c.report(metric: node, labelField: "\(JudgeTrainingPairs.nodeLabelsField).\(node)")["calibration"]?.object
+            else { continue }
+            var kept = JSONObject()
+            for key in ["label_field", "compared", "accuracy", "cohen_kappa", "confusion", "majority_baseline"] {
+                kept[key] = nodeBody[key]
+            }
+            nodes[node] = .object(kept)
+        }
+        body["nodes"] = .object(nodes)
+        report["calibration"] = .object(body)
+        return report
     }
 
     private func summarize() {

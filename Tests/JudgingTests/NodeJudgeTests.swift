@@ -277,6 +277,34 @@ import Testing
         #expect(server.requests.count == 3)
     }
 
+    /// --calibrate with a node judge: the verdict against `label` and each evaluated node against
+    /// `node_labels.<node>`, with its own accuracy, kappa and confusion.
+    @Test func calibrationReportsEachNode() throws {
+        let server = try Self.server(logprobs: true)
+        defer { server.stop() }
+        let judge = try Self.judge(server, logprobs: true)
+        let lines = [
+            // Right on every node.
+            #"{"question": "How do I block my card?", "answer": "Freeze it in the app.", "label": 1, "node_labels": {"topic": 1, "declined": 0, "correct": 1}}"#,
+            // The topic node is wrong (no "card"): the verdict too.
+            #"{"question": "How do I open an account?", "answer": "Use the app.", "label": 1, "node_labels": {"topic": 1, "declined": 0, "correct": 1}}"#,
+            // Off topic, declined: correct is not evaluated, its null label not compared.
+            #"{"question": "Best pizza?", "answer": "I'm sorry, banking only.", "label": 1, "node_labels": {"topic": 0, "declined": 1, "correct": null}}"#,
+            // No node labels: the verdict is compared, no node.
+            #"{"question": "Best pizza?", "answer": "Luigi's.", "label": 0}"#,
+        ]
+        let result = try runJudge(judge, lines: lines, calibrate: "label")
+        let report = try #require(result.records.first?["calibration"]?.object)
+        #expect(report["compared"] == 4 && report["accuracy"] == 0.75)
+        let nodes = try #require(report["nodes"]?.object)
+        #expect(nodes.members.map(\.key) == ["topic", "declined", "correct"])
+        #expect(nodes["topic"]?["compared"] == 3 && nodes["topic"]?["accuracy"] == 0.6667)
+        #expect(nodes["topic"]?["label_field"] == "node_labels.topic")
+        #expect(nodes["topic"]?["confusion"]?["1"]?["0"] == 1)
+        #expect(nodes["declined"]?["compared"] == 3 && nodes["declined"]?["accuracy"] == 1.0)
+        #expect(nodes["correct"]?["compared"] == 1 && nodes["correct"]?["accuracy"] == 1.0)
+    }
+
     @Test func aNodeThatCannotBeReadFailsTheRecordAndKeepsTheNodesSoFar() throws {
         let server = try LoopbackHTTPServer { request in
             let content = (try? JSONParser.parse(request.text))?["messages"]?[0]?["content"]?.string ?? ""
