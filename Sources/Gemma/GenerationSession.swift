@@ -48,6 +48,10 @@ public final class GenerationSession: @unchecked Sendable {
         guard request.maxTokens >= 0 else {
             throw GemmaError.invalidParameter(name: "max_tokens", message: "must be >= 0, got \(request.maxTokens)")
         }
+        guard request.minTokens >= 0, request.minTokens <= request.maxTokens else {
+            throw GemmaError.invalidParameter(name: "min_tokens",
+                                              message: "must be between 0 and max_tokens (\(request.maxTokens)), got \(request.minTokens)")
+        }
         if let k = request.topLogprobs, k < 0 || k > 20 {
             throw GemmaError.invalidParameter(name: "top_logprobs", message: "must be between 0 and 20, got \(k)")
         }
@@ -78,6 +82,9 @@ public final class GenerationSession: @unchecked Sendable {
         guard !done, generated.count < maxTokens else { return end() }
         var logits = logits
         let lp = request.topLogprobs.map { _ in LogProbabilities(logits: logits) }
+        if generated.count < request.minTokens {
+            for stop in generator.stopTokenIDs where stop < logits.count { logits[stop] = -.infinity }
+        }
         let id = sampler.sample(&logits, history: history)
         if ttft == nil { ttft = elapsed() }
         if let lp, let k = request.topLogprobs {
@@ -91,7 +98,9 @@ public final class GenerationSession: @unchecked Sendable {
         }
         generated.append(id)
         history.append(id)
-        release(stopper.feed(decoder.feed(id)))
+        // Before min_tokens the text goes out as it is: a stop string there does not end it.
+        let piece = decoder.feed(id)
+        release(generated.count <= request.minTokens ? piece : stopper.feed(piece))
         if stopper.matched {
             finish = .stop
             done = true

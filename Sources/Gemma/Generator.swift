@@ -13,14 +13,19 @@ public struct GenerationRequest: Sendable {
     public var stop: [String]
     /// nil: no log-probabilities; k >= 0: the chosen token's and the k best alternatives.
     public var topLogprobs: Int?
+    /// Generated tokens at least: until then the end tokens (EOS, <end_of_turn>) are never sampled
+    /// and stop strings do not end the generation (vLLM's and llama.cpp's `min_tokens`). At most
+    /// `maxTokens`; the end of the context still ends it.
+    public var minTokens: Int
 
     public init(promptIDs: [Int], maxTokens: Int = 256, sampling: SamplingParameters = .init(),
-                stop: [String] = [], topLogprobs: Int? = nil) {
+                stop: [String] = [], topLogprobs: Int? = nil, minTokens: Int = 0) {
         self.promptIDs = promptIDs
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
         self.topLogprobs = topLogprobs
+        self.minTokens = minTokens
     }
 }
 

@@ -3,13 +3,15 @@ import Records
 
 /// Generation settings of a run: defaults from flags, overridable per record by fields of the same
 /// name (`max_tokens`, `temperature`, `top_p`, `top_k`, `repetition_penalty`, `seed`, `stop`,
-/// `top_logprobs`).
+/// `top_logprobs`, `min_tokens`).
 public struct InferenceSettings: Sendable, Equatable {
     /// Generated tokens at most; the prompt does not count.
     public var maxTokens: Int = 256
     public var sampling = SamplingParameters()
     public var stop: [String] = []
     public var topLogprobs: Int?
+    /// Generated tokens at least before an end token or stop string may end the answer.
+    public var minTokens: Int = 0
     /// A system message put before each `question` (not applied to raw prompts).
     public var system: String?
 
@@ -27,6 +29,10 @@ public struct InferenceSettings: Sendable, Equatable {
         }
         if let v = r["seed"], !v.isNull { s.sampling.seed = UInt64(try Self.int(v, "seed", min: 0)) }
         if let v = r["top_logprobs"], !v.isNull { s.topLogprobs = try Self.int(v, "top_logprobs", min: 0) }
+        if let v = r["min_tokens"], !v.isNull { s.minTokens = try Self.int(v, "min_tokens", min: 0) }
+        if s.minTokens > s.maxTokens {
+            throw RecordError("field 'min_tokens' (\(s.minTokens)) must not exceed max_tokens (\(s.maxTokens))")
+        }
         if let v = r["stop"], !v.isNull {
             switch v {
             case .string(let one): s.stop = [one]

@@ -75,7 +75,7 @@ struct CompletionRequest: Sendable {
         for name in ["max_tokens", "max_completion_tokens"] {
             if let v = b[name], !v.isNull { r["max_tokens"] = v }
         }
-        for name in ["temperature", "top_p", "seed", "stop", "top_k", "repetition_penalty"] {
+        for name in ["temperature", "top_p", "seed", "stop", "top_k", "repetition_penalty", "min_tokens"] {
             if let v = b[name], !v.isNull { r[name] = v }
         }
         try Self.logprobs(b, kind: kind, into: &r)

@@ -55,6 +55,20 @@ struct GeneratorTests {
         #expect(streamed == stopped.text, "streamed pieces add up to the answer and never include the stop string")
     }
 
+    /// min_tokens on the default model: a stop string before it does not end the answer.
+    @Test func minTokensHoldsStopStringsBack() throws {
+        let m = try RealModel.load(.exact)
+        let ids = m.tokenizer.encode(prompt, addBOS: true, parseSpecial: true)
+        let stopped = try m.generator.generate(GenerationRequest(promptIDs: ids, maxTokens: 32, stop: [" Leonardo"]))
+        #expect(stopped.finishReason == .stop)
+        let held = try m.generator.generate(GenerationRequest(promptIDs: ids, maxTokens: 32, stop: [" Leonardo"], minTokens: 32))
+        #expect(held.completionTokens == 32 && held.finishReason == .length)
+        #expect(held.text.hasPrefix(stopped.text + " Leonardo"), "\(held.text)")
+        #expect(throws: GemmaError.self) {
+            try m.generator.generate(GenerationRequest(promptIDs: ids, maxTokens: 4, minTokens: 5))
+        }
+    }
+
     @Test func logprobsAgreeWithCompletionScoring() throws {
         let m = try RealModel.load(.exact)
         let ids = m.tokenizer.encode(prompt, addBOS: true, parseSpecial: true)

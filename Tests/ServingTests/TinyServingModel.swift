@@ -22,7 +22,10 @@ enum TinyServingModel {
 
     /// `declaredLayers` (when set) is the block count the header claims; the tensors stay four layers'.
     /// `contextLength` is the context the header declares (8192 unless given).
-    static func write(to path: String, declaredLayers: UInt32? = nil, contextLength: UInt32 = 8192) throws {
+    /// `endOfTurnLike` (a piece) gives <end_of_turn> that piece's embedding row a little scaled up, so
+    /// that greedy decoding ends where it would have written the piece (with a positive logit).
+    static func write(to path: String, declaredLayers: UInt32? = nil, contextLength: UInt32 = 8192,
+                      endOfTurnLike: String? = nil) throws {
         let hidden = 128, heads = 4, kvHeads = 2, headDim = 32, ff = 512, layers = 4
         var tokens = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]
         var types: [Int32] = [3, 3, 3, 2, 4, 4]
@@ -66,6 +69,9 @@ enum TinyServingModel {
         }
         var embedding = random(vocab * hidden, scale: 1)
         for i in 0..<(special * hidden) { embedding[i] = 0 }
+        if let piece = endOfTurnLike, let row = tokens.firstIndex(of: piece) {
+            for j in 0..<hidden { embedding[5 * hidden + j] = 1.05 * embedding[row * hidden + j] }
+        }
         try w.addTensor(name: "token_embd.weight", shape: [hidden, vocab], floats: embedding)
         try w.addTensor(name: "output_norm.weight", shape: [hidden], floats: random(hidden, scale: 0.1))
         let a = 1 / Float(hidden).squareRoot(), f = 1 / Float(ff).squareRoot()
