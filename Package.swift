@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // SHA-256 and HMAC-SHA256 (Sources/Hashing wraps them in the project's digest type); the
+        // HTTP stack already builds it, so it adds no build time.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: C libraries, found by pkg-config and installed from Debian packages, and C kernels.
@@ -33,7 +36,7 @@ let package = Package(
         // Tensors and the heavy math: element types, dequantization, matrix products (OpenBLAS).
         .target(name: "TensorKit", dependencies: ["COpenBLAS", "CKernels"]),
         // SHA-256 and HMAC; .tar.gz archives (libarchive); an HTTP client with retries (libcurl).
-        .target(name: "Hashing"),
+        .target(name: "Hashing", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Archive", dependencies: ["CArchive"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
 
