@@ -5,6 +5,10 @@ import Records
 /// accepts them); the window's end is exported as its own gauge instead. Group fields become labels
 /// (names sanitised to `[a-zA-Z_][a-zA-Z0-9_]*`, values escaped); `null` statistics are left out,
 /// since a missing sample is how Prometheus says "no data".
+///
+/// One exposition holds each family once (one HELP and TYPE) and each series once: of several
+/// windows of one group only the last one given is exported, the latest closed window, as a
+/// textfile collector expects (it drops a file that repeats a series).
 public enum PrometheusExposition {
     private struct Family {
         let name: String
@@ -13,6 +17,15 @@ public enum PrometheusExposition {
     }
 
     public static func render(_ windows: [JSONObject]) -> String {
+        // The last window of each group, in the order the groups first appear.
+        var last: [String: JSONObject] = [:]
+        var order: [String] = []
+        for window in windows {
+            let key = window["group"].map { JSONSerializer.string($0) } ?? "{}"
+            if last[key] == nil { order.append(key) }
+            last[key] = window
+        }
+        let windows = order.compactMap { last[$0] }
         var families: [Family] = [
             Family(name: "feedbackloop_window_end_timestamp_seconds", help: "End of the window, Unix seconds."),
             Family(name: "feedbackloop_window_records", help: "Traffic records in the window."),

@@ -167,10 +167,10 @@ public struct ScoreWindowCommand: ParsableCommand {
                     if latest[key] == nil { latestOrder.append(key) }
                     latest[key] = window
                 }
+                // The file is rewritten after each window; standard output gets one exposition at
+                // the end of the input (a stream of them would repeat every series).
                 if let output {
                     try replaceFileAtomically(output, with: PrometheusExposition.render(latestOrder.compactMap { latest[$0] }))
-                } else {
-                    try filter.writer.write(text: PrometheusExposition.render(windows) + "\n")
                 }
             }
             if let plot, chart != nil {
@@ -183,6 +183,9 @@ public struct ScoreWindowCommand: ParsableCommand {
             try publish(try engine.add(record), emit)
         } finish: { emit in
             try publish(engine.finish(), emit)
+            if format == .prometheus && output == nil && !latestOrder.isEmpty {
+                try filter.writer.write(text: PrometheusExposition.render(latestOrder.compactMap { latest[$0] }))
+            }
             if let plot, let svg = chart?.render() { try replaceFileAtomically(plot, with: svg) }
         }
     }

@@ -44,12 +44,24 @@ import Monitoring
     }
 
     @Test func prometheusExposition() throws {
+        // Two windows of one group: the exposition holds the latest only, each family and series once
+        // (a textfile collector drops a file that repeats them).
         let result = try runTool("score-window", ["--period", "1m", "--by", "model", "--format", "prometheus"], stdin: traffic3)
         #expect(result.status == 0)
         #expect(result.stdout.contains("# TYPE feedbackloop_window_records gauge"))
-        #expect(result.stdout.contains("feedbackloop_window_records{model=\"m\"} 2.0"))
+        #expect(result.stdout.contains("feedbackloop_window_records{model=\"m\"} 1.0"))
         #expect(result.stdout.contains("feedbackloop_judge_pass_rate{model=\"m\",metric=\"banking\"} 1.0"))
         #expect(result.stdout.contains("feedbackloop_latency_milliseconds{model=\"m\",field=\"latency_ms\",quantile=\"0.99\"} 100.0"))
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let help = lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] }
+        #expect(!help.isEmpty && Set(help).count == help.count, "\(help)")
+        let series = lines.filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ").dropLast().joined(separator: " ") }
+        #expect(!series.isEmpty && Set(series).count == series.count, "\(result.stdout)")
+        // Two groups: each has its series.
+        let twoModels = jsonl([traffic(1), traffic(2), traffic(3, model: "n")])
+        let both = try runTool("score-window", ["--period", "1m", "--by", "model", "--format", "prometheus"], stdin: twoModels)
+        #expect(both.stdout.contains("feedbackloop_window_records{model=\"m\"} 2.0") && both.stdout.contains("feedbackloop_window_records{model=\"n\"} 1.0"),
+                "\(both.stdout)")
         let file = temporaryPath(".prom")
         defer { try? FileManager.default.removeItem(atPath: file) }
         let toFile = try runTool("score-window", ["--period", "1m", "--format", "prometheus", "--output", file], stdin: traffic3)
