@@ -35,21 +35,17 @@ public enum PrometheusExposition {
             Family(name: "feedbackloop_judge_score_std", help: "Sample standard deviation of judge scores."),
             Family(name: "feedbackloop_judge_pass_rate", help: "Share of scored records that passed."),
             Family(name: "feedbackloop_judge_error_rate", help: "Share of judge attempts that ended in an error."),
-            Family(name: "feedbackloop_latency_milliseconds", help: "Latency percentiles in the window."),
+            Family(name: "feedbackloop_latency_seconds", help: "Latency percentiles in the window (field: ttft, tpot or latency)."),
             Family(name: "feedbackloop_tokens", help: "Tokens summed over the window."),
             Family(name: "feedbackloop_drift_value", help: "Drift statistic against the reference (K-S: p-value)."),
             Family(name: "feedbackloop_drift_detected", help: "1 when the deciding drift statistic crossed its threshold."),
         ]
         func add(_ family: Int, _ labels: [(String, String)], _ value: JSONValue?) {
             guard let number = value?.double, number.isFinite else { return }
-            let labelText = labels.isEmpty ? "" : "{" + labels.map { "\(labelName($0.0))=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
-            families[family].samples.append("\(families[family].name)\(labelText) \(number)")
+            families[family].samples.append(sample(families[family].name, labels, number))
         }
         for window in windows {
-            var base: [(String, String)] = []
-            for (field, value) in window["group"]?.object ?? JSONObject() {
-                base.append((field, value.string ?? (value.isNull ? "" : value.description)))
-            }
+            let base = groupLabels(window["group"])
             if let end = window["window_end"]?.string, let t = try? Timestamp(rfc3339: end) {
                 add(0, base, .double(t.secondsSinceEpoch))
             }
@@ -63,9 +59,12 @@ public enum PrometheusExposition {
                 add(6, labels, stats["pass_rate"])
                 add(7, labels, stats["error_rate"])
             }
+            // Seconds, Prometheus's base unit, under a `percentile` label: `quantile` belongs to
+            // summaries, which these window figures are not (promtool rejects both otherwise).
             for (field, stats) in window["latency"]?.object ?? JSONObject() {
-                for (key, quantile) in [("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99")] {
-                    add(8, base + [("field", field), ("quantile", quantile)], stats[key])
+                let name = field.hasSuffix("_ms") ? String(field.dropLast(3)) : field
+                for key in ["p50", "p90", "p99"] {
+                    add(8, base + [("field", name), ("percentile", key)], stats[key]?.double.map { .double($0 / 1000) })
                 }
             }
             for (field, stats) in window["tokens"]?.object ?? JSONObject() {
@@ -82,10 +81,32 @@ public enum PrometheusExposition {
         }
         var text = ""
         for family in families where !family.samples.isEmpty {
-            text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) gauge\n"
-            for sample in family.samples { text += sample + "\n" }
+            text += gaugeFamily(family.name, help: family.help, samples: family.samples)
         }
         return text
+    }
+
+    /// One gauge family: its HELP and TYPE lines, then its samples.
+    static func gaugeFamily(_ name: String, help: String, samples: [String]) -> String {
+        "# HELP \(name) \(help)\n# TYPE \(name) gauge\n" + samples.map { $0 + "\n" }.joined()
+    }
+
+    /// One sample line: `name{label="value",...} number`.
+    static func sample(_ name: String, _ labels: [(String, String)], _ value: Double) -> String {
+        let labelText = labels.isEmpty ? "" : "{" + labels.map { "\(labelName($0.0))=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+        return "\(name)\(labelText) \(value)"
+    }
+
+    /// A window group's fields as labels, in the group's order; a field named like one of
+    /// `reserved` (the labels the exposition adds itself) is prefixed `group_`, since a series
+    /// cannot carry one label twice.
+    static func groupLabels(_ group: JSONValue?, reserved: Set<String> = ["metric", "field", "percentile", "feature", "test"]) -> [(String, String)] {
+        var labels: [(String, String)] = []
+        for (field, value) in group?.object ?? JSONObject() {
+            let name = labelName(field)
+            labels.append((reserved.contains(name) ? "group_" + name : name, value.string ?? (value.isNull ? "" : value.description)))
+        }
+        return labels
     }
 
     static func labelName(_ field: String) -> String {

@@ -51,7 +51,7 @@ import Monitoring
         #expect(result.stdout.contains("# TYPE feedbackloop_window_records gauge"))
         #expect(result.stdout.contains("feedbackloop_window_records{model=\"m\"} 1.0"))
         #expect(result.stdout.contains("feedbackloop_judge_pass_rate{model=\"m\",metric=\"banking\"} 1.0"))
-        #expect(result.stdout.contains("feedbackloop_latency_milliseconds{model=\"m\",field=\"latency_ms\",quantile=\"0.99\"} 100.0"))
+        #expect(result.stdout.contains("feedbackloop_latency_seconds{model=\"m\",field=\"latency\",percentile=\"p99\"} 0.1"))
         let lines = result.stdout.split(separator: "\n").map(String.init)
         let help = lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] }
         #expect(!help.isEmpty && Set(help).count == help.count, "\(help)")
