@@ -29,6 +29,9 @@ extension DriftAlertCommand {
         @Option(name: .customLong("webhook-attempts"), help: ArgumentHelp("Attempts per event, retries with backoff included. Default 4.", valueName: "n"))
         public var webhookAttempts: Int = 4
 
+        @Option(name: .customLong("prometheus-output"), help: ArgumentHelp("Rewrite this file atomically with every rule's alert state as Prometheus text (textfile collector) after each window.", valueName: "file"))
+        public var prometheusOutput: String?
+
         @Option(name: .customLong("exec"), help: ArgumentHelp("Run this shell command for each event, the event JSON on its stdin.", valueName: "command"))
         public var exec: String?
 
@@ -79,6 +82,12 @@ extension DriftAlertCommand {
         func saveState(_ file: AlertStateFile) throws {
             guard let state else { return }
             try file.save(path: state)
+        }
+
+        /// Rewrites `--prometheus-output` (if given) with the engine's alert states.
+        func writePrometheus(_ engine: AlertEngine) throws {
+            guard let prometheusOutput else { return }
+            try replaceFileAtomically(prometheusOutput, with: AlertExposition.render(rules: engine.rules, state: engine.state))
         }
     }
 }

@@ -31,6 +31,7 @@ extension DriftAlertCommand {
                     ok = DriftAlertCommand.notify(event, notifiers, diagnostics) && ok
                 }
                 try shared.saveState(engine.state)
+                try shared.writePrometheus(engine)
                 if events.isEmpty { diagnostics.note("rule '\(name)' had no active alert") }
                 if !ok { throw ExitCode(ExitStatus.fatal) }
             } catch let exit as ExitCode {

@@ -107,6 +107,7 @@ extension DriftAlertCommand {
             let engine = try AlertEngine(rules: rules, state: try shared.loadState())
             // Written once before any window is read: an unwritable --state fails here, once, clearly.
             try shared.saveState(engine.state)
+            try shared.writePrometheus(engine)
             let notifiers = try shared.notifiers(diagnostics: diagnostics)
             var notificationsFailed = false
             let filter = RecordFilter(tool: "drift-alert", options: records, diagnostics: diagnostics)
@@ -117,8 +118,10 @@ extension DriftAlertCommand {
                     if !DriftAlertCommand.notify(event, notifiers, diagnostics) { notificationsFailed = true }
                 }
                 if !events.isEmpty { try shared.saveState(engine.state) }
+                try shared.writePrometheus(engine)
             }
             try shared.saveState(engine.state)
+            try shared.writePrometheus(engine)
             if inputStatus != ExitStatus.success || notificationsFailed { return ExitStatus.fatal }
             return engine.anyDetected ? 1 : 0
         }

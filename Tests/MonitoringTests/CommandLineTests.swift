@@ -120,6 +120,41 @@ import Monitoring
         #expect(try runTool("drift-alert", ["reset", "nosuchrule", "--state", state]).status == 2)
     }
 
+    /// Issue 21, item 3: drift-alert's alert states as Prometheus text, one gauge per rule and
+    /// group (0 inactive, 1 suspected, 2 detected), rewritten as windows come and by a reset.
+    @Test func driftAlertWritesItsStatesAsPrometheusText() throws {
+        let prom = temporaryPath(".prom"), state = temporaryPath(".state.json")
+        defer {
+            try? FileManager.default.removeItem(atPath: prom)
+            try? FileManager.default.removeItem(atPath: state)
+        }
+        let args = ["--field", "metrics.banking.pass_rate", "--below", "0.8", "--suspect", "0.9", "--name", "banking",
+                    "--severity", "critical", "--reset", "manual", "--state", state, "--prometheus-output", prom]
+        // No window yet: the rule is inactive, without group labels.
+        #expect(try runTool("drift-alert", args, stdin: "").status == 0)
+        var text = try String(contentsOfFile: prom, encoding: .utf8)
+        #expect(text.contains("# TYPE feedbackloop_alert_state gauge\nfeedbackloop_alert_state{rule=\"banking\",severity=\"critical\"} 0.0\n"), "\(text)")
+        // Two groups: one detected, one suspected; a group field named like a label is prefixed.
+        let windows = jsonl([window(1, 0.7, group: ["model": "m", "rule": "x"]), window(1, 0.85, group: ["model": "n", "rule": "x"])])
+        #expect(try runTool("drift-alert", args, stdin: windows).status == 1)
+        text = try String(contentsOfFile: prom, encoding: .utf8)
+        #expect(text.contains(#"feedbackloop_alert_state{rule="banking",severity="critical",model="m",group_rule="x"} 2.0"#), "\(text)")
+        #expect(text.contains(#"feedbackloop_alert_state{rule="banking",severity="critical",model="n",group_rule="x"} 1.0"#), "\(text)")
+        #expect(text.contains(#"feedbackloop_alert_state_since_timestamp_seconds{rule="banking",severity="critical",model="m",group_rule="x"} "#))
+        let help = text.split(separator: "\n").filter { $0.hasPrefix("# HELP ") }
+        #expect(help.count == 2, "\(text)")
+        // A manual reset rewrites the file: every group inactive.
+        #expect(try runTool("drift-alert", ["reset", "banking", "--state", state, "--prometheus-output", prom]).status == 0)
+        text = try String(contentsOfFile: prom, encoding: .utf8)
+        #expect(text.contains(#"model="m",group_rule="x"} 0.0"#) && text.contains(#"model="n",group_rule="x"} 0.0"#), "\(text)")
+        // A file that cannot be written is one clear error before any window.
+        let bad = try runTool("drift-alert", ["--field", "a", "--below", "1", "--prometheus-output", "/nonexistent/dir/alerts.prom"],
+                              stdin: windowLines([0.5]))
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("cannot write /nonexistent/dir/alerts.prom"), "\(bad.stderr)")
+        #expect(bad.stdout.isEmpty, "\(bad.stdout)")
+    }
+
     /// Issue 20, item 9: an unwritable --state is one clear message (the system's reason, not
     /// Foundation's error dump) before any window is read, and exit 2.
     @Test func anUnwritableStateFileIsOneClearMessage() throws {
