@@ -1,19 +1,19 @@
 import Foundation
 import Records
-import TestSupport
 
 /// The built `gemma-infer serve` running as a child process on a free loopback port, as a user would
 /// start it: the port is read from its "listening on" line on stderr.
-final class ServeProcess {
-    let process = Process()
-    let port: Int
-    private let logPath: String
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+public final class ServeProcess {
+    public let process = Process()
+    public let port: Int
+    /// The traffic log (`--log`), removed with the value.
+    public let logPath: String
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// Starts the server on `model` and returns once it listens; throws with its stderr when it exits
     /// first, or when it has not listened within `patience` seconds (a guard against a hung test, not
     /// a timing).
-    init(model: String, threads: Int = 2, patience: Double = 300) throws {
+    public init(model: String, threads: Int = 2, patience: Double = 300) throws {
         logPath = temporaryPath(".serve-log.jsonl")
         process.executableURL = productsDirectory(containing: "gemma-infer").appendingPathComponent("gemma-infer")
         process.arguments = ["serve", "--model", model, "--threads", String(threads), "--host", "127.0.0.1", "--port", "0",
@@ -37,7 +37,7 @@ final class ServeProcess {
     }
 
     /// SIGTERM (a graceful stop) and wait for the exit.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
