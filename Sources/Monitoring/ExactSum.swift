@@ -22,6 +22,16 @@ public struct ExactSum: Equatable, Sendable {
 
     /// Adds `value` exactly.
     public mutating func add(_ value: Double) {
+        // The common case (whole numbers, or a sum still exact in one double): one exact addition.
+        if partials.count == 1 {
+            let y = partials[0]
+            let high = value + y
+            let error = abs(value) >= abs(y) ? y - (high - value) : value - (high - y)
+            if error == 0 {
+                partials[0] = high
+                return
+            }
+        }
         var x = value
         var kept = 0
         for j in partials.indices {
