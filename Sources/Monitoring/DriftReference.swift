@@ -56,11 +56,16 @@ public final class DriftReference {
 
     /// Offers a closed window to the reference; returns true when the window became part of it.
     public func learn(group: [JSONValue], window: WindowAccumulator) -> Bool {
-        guard let learningWindows, window.count > 0 || !window.metrics.isEmpty else { return false }
+        learn(group: group, samples: window.driftSamples, hasData: window.count > 0 || !window.metrics.isEmpty)
+    }
+
+    /// Offers a closed window's drift samples (`hasData`: it had records or judge metrics).
+    public func learn(group: [JSONValue], samples: [String: [Double]], hasData: Bool) -> Bool {
+        guard let learningWindows, hasData else { return false }
         let learnt = windowsLearnt[group] ?? 0
         guard learnt < learningWindows else { return false }
         windowsLearnt[group] = learnt + 1
-        for (feature, values) in window.driftSamples {
+        for (feature, values) in samples {
             byGroup[group, default: [:]][feature, default: []].append(contentsOf: values)
         }
         return true

@@ -26,10 +26,20 @@ import Records
 ///  "drift": {feature: {...}}}            (only with a reference; see DriftSettings.evaluate)
 /// ```
 /// Statistics without data are `null`. `std` is the sample standard deviation; percentiles
-/// interpolate linearly (numpy's default).
+/// interpolate linearly (numpy's default); means and standard deviations come from exact sums
+/// (`ExactSum`), so they do not depend on the order of the records.
+///
+/// In partial mode (`--partial`) a closing window is written as a partial record instead
+/// (`partialRecord`): its mergeable state (`WindowState`) for `WindowMerger` to combine with the
+/// other partitions' parts. Only windows with records are written (the merger fills the gaps), and
+/// no record is late: a record for a window already written goes into another part of it.
 public final class ScoreWindow {
     public let settings: ScoreWindowSettings
     public let reference: DriftReference?
+    /// Whether closed windows are written as partial records.
+    public let partial: Bool
+    /// Distinct values a partial record's distributions keep exactly (`ValueDistribution`).
+    public let exactLimit: Int
     /// Called for each record that arrives after its windows closed, with its lateness in seconds.
     public var onLate: ((Double) -> Void)?
 
@@ -47,10 +57,21 @@ public final class ScoreWindow {
     /// Longest run of empty windows written between two windows with data; longer gaps are skipped.
     public static let maxEmptyRun: Int64 = 1000
 
-    public init(settings: ScoreWindowSettings, reference: DriftReference? = nil) throws {
+    public init(settings: ScoreWindowSettings, reference: DriftReference? = nil, partial: Bool = false,
+                exactLimit: Int = ValueDistribution.defaultExactLimit) throws {
         try settings.validate()
+        if partial {
+            guard settings.origin != .start else {
+                throw FatalError("--partial needs a grid of windows every partition shares: use --origin epoch (the default) or an RFC 3339 instant, not start (each partition would start at its own first record)")
+            }
+            guard reference == nil else {
+                throw FatalError("--partial writes no drift statistics: give the reference to score-window --merge")
+            }
+        }
         self.settings = settings
         self.reference = reference
+        self.partial = partial
+        self.exactLimit = exactLimit
         switch settings.origin {
         case .epoch: origin = 0
         case .start: origin = nil
@@ -72,7 +93,7 @@ public final class ScoreWindow {
         // Guard against rounding at exact window borders.
         while Double(first) * slide + settings.period <= time { first += 1 }
         while Double(last) * slide > time { last -= 1 }
-        if let next = nextToClose, first < next { first = next }
+        if !partial, let next = nextToClose, first < next { first = next }
         if first > last {
             onLate?(max(0, newestTime - settings.lateness - features.time))
             return []
@@ -89,12 +110,13 @@ public final class ScoreWindow {
         }
         highestWindow = max(highestWindow, last)
         newestTime = max(newestTime, features.time)
-        return close(upTo: newestTime - settings.lateness - (origin ?? 0))
+        let watermark = newestTime - settings.lateness - (origin ?? 0)
+        return partial ? closePartials(upTo: watermark) : close(upTo: watermark)
     }
 
     /// Closes every window that holds data (end of input); returns them oldest first.
     public func finish() -> [JSONObject] {
-        close(upTo: .infinity)
+        partial ? closePartials(upTo: .infinity) : close(upTo: .infinity)
     }
 
     private func passThreshold(_ metric: String) -> Double {
@@ -112,6 +134,47 @@ public final class ScoreWindow {
         }
         cached = (index, key, acc)
         return acc
+    }
+
+    /// Partial mode: writes the windows with records that end at or before `watermark` as partial
+    /// records, oldest first, groups in the order they first appeared.
+    private func closePartials(upTo watermark: Double) -> [JSONObject] {
+        guard let lowest = windows.keys.min(), Double(lowest) * settings.slide + settings.period <= watermark else { return [] }
+        var out: [JSONObject] = []
+        for index in windows.keys.sorted() where Double(index) * settings.slide + settings.period <= watermark {
+            let open = windows.removeValue(forKey: index) ?? [:]
+            if cached?.index == index { cached = nil }
+            for key in groups {
+                guard let acc = open[key] else { continue }
+                out.append(partialRecord(index: index, key: key, state: WindowState(acc, exactLimit: exactLimit)))
+            }
+        }
+        return out
+    }
+
+    private func partialRecord(index: Int64, key: GroupKey, state: WindowState) -> JSONObject {
+        var group = JSONObject()
+        for (field, value) in zip(settings.by, key) { group[field] = value }
+        return Self.partialRecord(period: settings.period, slide: settings.slide, origin: origin ?? 0, index: index, group: group, state: state)
+    }
+
+    /// `{"partial_version", "window_start", "window_end", "group", "period", "slide", "origin",
+    /// "window"}` (the grid: seconds, seconds, seconds since the epoch, the window's index on it)
+    /// followed by the state's members (`WindowState.partialMembers`).
+    static func partialRecord(period: Double, slide: Double, origin: Double, index: Int64, group: JSONObject, state: WindowState) -> JSONObject {
+        let start = origin + Double(index) * slide
+        var record: JSONObject = [
+            "partial_version": JSONValue(WindowState.partialVersion),
+            "window_start": .string(Timestamp(secondsSinceEpoch: start).rfc3339),
+            "window_end": .string(Timestamp(secondsSinceEpoch: start + period).rfc3339),
+            "group": .object(group),
+            "period": JSONValue(period),
+            "slide": JSONValue(slide),
+            "origin": JSONValue(origin),
+            "window": .int(index),
+        ]
+        for (name, value) in state.partialMembers() { record[name] = value }
+        return record
     }
 
     /// Closes the windows that end at or before `watermark` (seconds after the origin).
@@ -150,28 +213,39 @@ public final class ScoreWindow {
         let start = (origin ?? 0) + Double(index) * settings.slide
         var group = JSONObject()
         for (field, value) in zip(settings.by, key) { group[field] = value }
-        var record: JSONObject = [
-            "window_start": .string(Timestamp(secondsSinceEpoch: start).rfc3339),
-            "window_end": .string(Timestamp(secondsSinceEpoch: start + settings.period).rfc3339),
-            "group": .object(group),
-            "count": JSONValue(acc.count),
-            "rps": JSONValue(Double(acc.count) / settings.period),
-            "metrics": .object(acc.metricsObject()),
-            "latency": .object(acc.latencyObject()),
-            "tokens": .object(acc.tokensObject()),
-            "answer_chars": ["n": JSONValue(acc.answerLengths.count), "mean": JSONValue(SampleStatistics.mean(acc.answerLengths))],
-        ]
+        var record = Self.windowRecord(start: start, period: settings.period, group: group, count: acc.count,
+                                       metrics: acc.metricsObject(), latency: acc.latencyObject(), tokens: acc.tokensObject(),
+                                       answerChars: acc.answerCharsObject())
         if let reference {
-            record["drift"] = .object(driftObject(key: key, accumulator: acc, reference: reference))
+            record["drift"] = .object(Self.driftObject(key: key, current: acc.driftSamples, hasData: acc.count > 0 || !acc.metrics.isEmpty,
+                                                       reference: reference, settings: settings.drift))
         }
         return record
     }
 
-    private func driftObject(key: GroupKey, accumulator acc: WindowAccumulator, reference: DriftReference) -> JSONObject {
-        let current = acc.driftSamples
+    /// A finished window record without its drift member; `WindowMerger` writes the same.
+    static func windowRecord(start: Double, period: Double, group: JSONObject, count: Int, metrics: JSONObject,
+                             latency: JSONObject, tokens: JSONObject, answerChars: JSONValue) -> JSONObject {
+        [
+            "window_start": .string(Timestamp(secondsSinceEpoch: start).rfc3339),
+            "window_end": .string(Timestamp(secondsSinceEpoch: start + period).rfc3339),
+            "group": .object(group),
+            "count": JSONValue(count),
+            "rps": JSONValue(Double(count) / period),
+            "metrics": .object(metrics),
+            "latency": .object(latency),
+            "tokens": .object(tokens),
+            "answer_chars": answerChars,
+        ]
+    }
+
+    /// The `drift` member of a window of group `key` whose drift samples are `current`; a window
+    /// with data is offered to a reference that learns from first windows.
+    static func driftObject(key: [JSONValue], current: [String: [Double]], hasData: Bool, reference: DriftReference,
+                            settings: DriftSettings) -> JSONObject {
         var out = JSONObject()
         guard let referenceSamples = reference.samples(for: key) else {
-            let learnt = reference.learn(group: key, window: acc)
+            let learnt = reference.learn(group: key, samples: current, hasData: hasData)
             for feature in current.keys.sorted() {
                 out[feature] = ["n": JSONValue(current[feature]?.count ?? 0),
                                 "status": learnt ? "reference" : "no_reference",
@@ -180,7 +254,7 @@ public final class ScoreWindow {
             return out
         }
         for feature in Set(current.keys).union(referenceSamples.keys).sorted() {
-            out[feature] = .object(settings.drift.evaluate(reference: referenceSamples[feature] ?? [], current: current[feature] ?? []))
+            out[feature] = .object(settings.evaluate(reference: referenceSamples[feature] ?? [], current: current[feature] ?? []))
         }
         return out
     }

@@ -14,7 +14,8 @@ public final class WindowAccumulator {
     public private(set) var count = 0
     public private(set) var metrics: [String: Metric] = [:]
     public private(set) var latencies: [[Double]] = [[], [], []]
-    public private(set) var tokenSums: [Double] = [0, 0]
+    /// Exact sums (`ExactSum`), so that a sum does not depend on the order of the records.
+    public private(set) var tokenSums: [ExactSum] = [ExactSum(), ExactSum()]
     public private(set) var tokenCounts: [Int] = [0, 0]
     public private(set) var answerLengths: [Double] = []
 
@@ -39,7 +40,7 @@ public final class WindowAccumulator {
         for i in 0..<3 { if let v = features.latencies[i] { latencies[i].append(v) } }
         for i in 0..<2 {
             if let v = features.tokens[i] {
-                tokenSums[i] += v
+                tokenSums[i].add(v)
                 tokenCounts[i] += 1
             }
         }
@@ -55,52 +56,87 @@ public final class WindowAccumulator {
 
     /// The `metrics` member: `{name: {"n", "mean", "std", "pass_rate", "error_rate", "errors", "not_judged"}}`.
     func metricsObject() -> JSONObject {
-        var out = JSONObject()
-        for name in metrics.keys.sorted() {
-            guard let m = metrics[name] else { continue }
-            let n = m.scores.count
-            let attempted = n + m.failures
-            out[name] = [
-                "n": JSONValue(n),
-                "mean": JSONValue(SampleStatistics.mean(m.scores)),
-                "std": JSONValue(SampleStatistics.sampleStandardDeviation(m.scores)),
-                "pass_rate": JSONValue(n > 0 ? Double(m.passes) / Double(n) : nil),
-                "error_rate": JSONValue(attempted > 0 ? Double(m.failures) / Double(attempted) : nil),
-                "errors": JSONValue(m.failures),
-                "not_judged": JSONValue(m.notJudged),
-            ]
+        WindowFigures.perMetric(metrics) { m in
+            let moments = ExactSum.moments(m.scores)
+            return WindowFigures.metric(n: m.scores.count, passes: m.passes, failures: m.failures, notJudged: m.notJudged,
+                                        sum: moments.sum, squares: moments.squares)
         }
-        return out
     }
 
     /// The `latency` member: `{field: {"n", "mean", "p50", "p90", "p99"}}`.
     func latencyObject() -> JSONObject {
-        var out = JSONObject()
-        for (i, field) in TrafficFeatures.latencyFields.enumerated() {
+        WindowFigures.perField(TrafficFeatures.latencyFields) { i in
             let sorted = latencies[i].sorted()
-            out[field] = [
-                "n": JSONValue(sorted.count),
-                "mean": JSONValue(SampleStatistics.mean(sorted)),
-                "p50": JSONValue(SampleStatistics.quantile(sorted: sorted, 0.5)),
-                "p90": JSONValue(SampleStatistics.quantile(sorted: sorted, 0.9)),
-                "p99": JSONValue(SampleStatistics.quantile(sorted: sorted, 0.99)),
-            ]
+            return WindowFigures.latency(n: sorted.count, sum: ExactSum(sorted),
+                                         quantiles: WindowFigures.percentiles.map { SampleStatistics.quantile(sorted: sorted, $0) })
         }
-        return out
     }
 
     /// The `tokens` member: `{field: {"n", "sum", "mean"}}`.
     func tokensObject() -> JSONObject {
+        WindowFigures.perField(TrafficFeatures.tokenFields) { WindowFigures.tokens(n: tokenCounts[$0], sum: tokenSums[$0]) }
+    }
+
+    /// The `answer_chars` member: `{"n", "mean"}`.
+    func answerCharsObject() -> JSONValue {
+        WindowFigures.answerChars(n: answerLengths.count, sum: ExactSum(answerLengths))
+    }
+}
+
+/// The statistics of a window record's members, from exact sums and quantiles, shared by windows
+/// made from raw values and windows merged from partials so that both give the same numbers.
+enum WindowFigures {
+    static let percentiles = [0.5, 0.9, 0.99]
+
+    /// `{name: figure}` for each metric, in name order.
+    static func perMetric<Metric>(_ metrics: [String: Metric], _ figure: (Metric) -> JSONValue) -> JSONObject {
         var out = JSONObject()
-        for (i, field) in TrafficFeatures.tokenFields.enumerated() {
-            let n = tokenCounts[i]
-            let sum = tokenSums[i]
-            out[field] = [
-                "n": JSONValue(n),
-                "sum": Int64(exactly: sum).map(JSONValue.int) ?? JSONValue(sum),
-                "mean": JSONValue(n > 0 ? sum / Double(n) : nil),
-            ]
+        for name in metrics.keys.sorted() {
+            if let m = metrics[name] { out[name] = figure(m) }
         }
         return out
+    }
+
+    /// `{field: figure(index)}` for each field, in order.
+    static func perField(_ fields: [String], _ figure: (Int) -> JSONValue) -> JSONObject {
+        var out = JSONObject()
+        for (i, field) in fields.enumerated() { out[field] = figure(i) }
+        return out
+    }
+
+    static func metric(n: Int, passes: Int, failures: Int, notJudged: Int, sum: ExactSum, squares: ExactSum) -> JSONValue {
+        let attempted = n + failures
+        return [
+            "n": JSONValue(n),
+            "mean": JSONValue(ExactSum.mean(sum, n)),
+            "std": JSONValue(ExactSum.sampleVariance(n: n, sum: sum, squares: squares)?.squareRoot()),
+            "pass_rate": JSONValue(n > 0 ? Double(passes) / Double(n) : nil),
+            "error_rate": JSONValue(attempted > 0 ? Double(failures) / Double(attempted) : nil),
+            "errors": JSONValue(failures),
+            "not_judged": JSONValue(notJudged),
+        ]
+    }
+
+    static func latency(n: Int, sum: ExactSum, quantiles: [Double?]) -> JSONValue {
+        [
+            "n": JSONValue(n),
+            "mean": JSONValue(ExactSum.mean(sum, n)),
+            "p50": JSONValue(quantiles[0]),
+            "p90": JSONValue(quantiles[1]),
+            "p99": JSONValue(quantiles[2]),
+        ]
+    }
+
+    static func tokens(n: Int, sum: ExactSum) -> JSONValue {
+        let total = sum.value
+        return [
+            "n": JSONValue(n),
+            "sum": Int64(exactly: total).map(JSONValue.int) ?? JSONValue(total),
+            "mean": JSONValue(ExactSum.mean(sum, n)),
+        ]
+    }
+
+    static func answerChars(n: Int, sum: ExactSum) -> JSONValue {
+        ["n": JSONValue(n), "mean": JSONValue(ExactSum.mean(sum, n))]
     }
 }

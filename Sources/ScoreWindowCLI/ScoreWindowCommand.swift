@@ -21,6 +21,8 @@ public struct ScoreWindowCommand: ParsableCommand {
           tail -f judged.jsonl | score-window --period 5m --every 1m --lateness 30s
           score-window --reference-windows 5 --format prometheus --output /var/lib/node_exporter/feedbackloop.prom judged.jsonl
           score-window --plot pass.svg --plot-field metrics.restrict_to_banking.pass_rate --plot-threshold 0.8 judged.jsonl
+          score-window --partial --period 2m part-1.jsonl > 1.partial; score-window --partial --period 2m part-2.jsonl > 2.partial
+          score-window --merge 1.partial 2.partial
         """,
         version: ToolVersion.current)
 
@@ -88,6 +90,12 @@ public struct ScoreWindowCommand: ParsableCommand {
     @Option(name: .customLong("plot-threshold"), help: ArgumentHelp("Alert threshold drawn on the chart.", valueName: "x"))
     public var plotThreshold: Double?
 
+    @Flag(help: "Write each window's mergeable state (a partial record, for --merge) instead of finished windows.")
+    public var partial = false
+
+    @Flag(help: "Read partial records (from --partial runs over parts of the traffic) and combine them into finished windows (with --partial: into fewer partial records).")
+    public var merge = false
+
     public init() {}
 
     /// Settings from the config file (if any) with flags applied over them.
@@ -135,59 +143,135 @@ public struct ScoreWindowCommand: ParsableCommand {
         throw ExitCode(status)
     }
 
+    /// Refuses flags that do not go with --partial or --merge.
+    func checkModes() throws {
+        if partial {
+            if format != .jsonl || plot != nil {
+                throw FatalError("--partial writes partial records as JSON Lines; --format and --plot go with --merge")
+            }
+            if reference != nil || referenceWindows != nil {
+                throw FatalError("--partial writes no drift statistics: give --reference or --reference-windows to score-window --merge")
+            }
+        }
+        if merge {
+            let windowFlags: [(String, Bool)] = [
+                ("--period", period != nil), ("--every", every != nil), ("--origin", origin != nil), ("--by", by != nil),
+                ("--lateness", lateness != nil), ("--pass-threshold", passThreshold != nil), ("--metric-threshold", !metricThresholds.isEmpty),
+            ]
+            for (flag, given) in windowFlags where given {
+                throw FatalError("\(flag) is set when writing the partials (score-window --partial), not when merging them")
+            }
+        }
+    }
+
     func execute(diagnostics: Diagnostics) throws -> Int32 {
+        try checkModes()
         let settings = try settings()
+        if merge { return try executeMerge(settings: settings, diagnostics: diagnostics) }
         var reference: DriftReference? = nil
         if let path = settings.reference {
             reference = try DriftReference(path: path, groupBy: settings.by) { diagnostics.warning($0, at: $1) }
         } else if let n = settings.referenceWindows {
             reference = DriftReference(firstWindows: n)
         }
-        let engine = try ScoreWindow(settings: settings, reference: reference)
-        var options = records
-        // Prometheus text cannot carry a marked JSON record: stdout keeps the exposition only.
-        if format == .prometheus && options.onError == .mark { options.onError = .skip }
-        let filter = RecordFilter(tool: "score-window", options: options, diagnostics: diagnostics)
-        var chart = plot.map { _ in SVGChart(title: plotMetric, threshold: plotThreshold) }
-        var latest: [String: JSONObject] = [:]
-        var latestOrder: [String] = []
+        let engine = try ScoreWindow(settings: settings, reference: reference, partial: partial)
+        let filter = makeFilter(diagnostics: diagnostics)
+        let output = WindowOutput(command: self, writer: filter.writer)
         var location = RecordLocation(source: "", line: 0)
         engine.onLate = { lateness in
             diagnostics.warning("late record dropped: its windows closed \(String(format: "%.3f", lateness))s before it arrived (raise --lateness)", at: location)
         }
-
-        let publish: ([JSONObject], (JSONObject) throws -> Void) throws -> Void = { windows, emit in
-            guard !windows.isEmpty else { return }
-            switch format {
-            case .jsonl:
-                for window in windows { try emit(window) }
-            case .prometheus:
-                for window in windows {
-                    let key = window["group"]?.description ?? "{}"
-                    if latest[key] == nil { latestOrder.append(key) }
-                    latest[key] = window
-                }
-                // The file is rewritten after each window; standard output gets one exposition at
-                // the end of the input (a stream of them would repeat every series).
-                if let output {
-                    try replaceFileAtomically(output, with: PrometheusExposition.render(latestOrder.compactMap { latest[$0] }))
-                }
-            }
-            if let plot, chart != nil {
-                for window in windows { chart?.add(window: window, path: plotMetric) }
-                if let svg = chart?.render() { try replaceFileAtomically(plot, with: svg) }
-            }
-        }
         return filter.run { record, at, emit in
             location = at
-            try publish(try engine.add(record), emit)
+            try output.publish(try engine.add(record), emit)
         } finish: { emit in
-            try publish(engine.finish(), emit)
-            if format == .prometheus && output == nil && !latestOrder.isEmpty {
-                try filter.writer.write(text: PrometheusExposition.render(latestOrder.compactMap { latest[$0] }))
-            }
-            if let plot, let svg = chart?.render() { try replaceFileAtomically(plot, with: svg) }
+            try output.publish(engine.finish(), emit)
+            try output.finish()
         }
+    }
+
+    /// `--merge`: reads partial records, writes the merged windows at the end of the input.
+    func executeMerge(settings: ScoreWindowSettings, diagnostics: Diagnostics) throws -> Int32 {
+        if let path = settings.reference, !FileManager.default.isReadableFile(atPath: path) {
+            throw FatalError("reference \(path): cannot be read")
+        }
+        let merger = WindowMerger(drift: settings.drift) { by in
+            if let path = settings.reference {
+                return try DriftReference(path: path, groupBy: by) { diagnostics.warning($0, at: $1) }
+            }
+            return settings.referenceWindows.map { DriftReference(firstWindows: $0) }
+        }
+        let filter = makeFilter(diagnostics: diagnostics)
+        let output = WindowOutput(command: self, writer: filter.writer)
+        return filter.run { record, _, _ in
+            try merger.add(record)
+        } finish: { emit in
+            if partial {
+                for record in merger.mergedPartials() { try emit(record) }
+                return
+            }
+            try output.publish(try merger.finish(), emit)
+            try output.finish()
+        }
+    }
+
+    func makeFilter(diagnostics: Diagnostics) -> RecordFilter {
+        var options = records
+        // Prometheus text cannot carry a marked JSON record: stdout keeps the exposition only.
+        if format == .prometheus && options.onError == .mark { options.onError = .skip }
+        return RecordFilter(tool: "score-window", options: options, diagnostics: diagnostics)
+    }
+}
+
+/// Where finished (or partial) windows go: JSON Lines, the Prometheus exposition, the chart.
+final class WindowOutput {
+    let format: ScoreWindowCommand.Format
+    let output: String?
+    let plot: String?
+    let plotMetric: String
+    let writer: JSONLWriter
+    var chart: SVGChart?
+    var latest: [String: JSONObject] = [:]
+    var latestOrder: [String] = []
+
+    init(command: ScoreWindowCommand, writer: JSONLWriter) {
+        format = command.format
+        output = command.output
+        plot = command.plot
+        plotMetric = command.plotMetric
+        self.writer = writer
+        chart = command.plot.map { _ in SVGChart(title: command.plotMetric, threshold: command.plotThreshold) }
+    }
+
+    func publish(_ windows: [JSONObject], _ emit: (JSONObject) throws -> Void) throws {
+        guard !windows.isEmpty else { return }
+        switch format {
+        case .jsonl:
+            for window in windows { try emit(window) }
+        case .prometheus:
+            for window in windows {
+                let key = window["group"]?.description ?? "{}"
+                if latest[key] == nil { latestOrder.append(key) }
+                latest[key] = window
+            }
+            // The file is rewritten after each window; standard output gets one exposition at
+            // the end of the input (a stream of them would repeat every series).
+            if let output {
+                try replaceFileAtomically(output, with: PrometheusExposition.render(latestOrder.compactMap { latest[$0] }))
+            }
+        }
+        if let plot, chart != nil {
+            for window in windows { chart?.add(window: window, path: plotMetric) }
+            if let svg = chart?.render() { try replaceFileAtomically(plot, with: svg) }
+        }
+    }
+
+    /// At the end of the input: the exposition on standard output, the chart's last rendering.
+    func finish() throws {
+        if format == .prometheus && output == nil && !latestOrder.isEmpty {
+            try writer.write(text: PrometheusExposition.render(latestOrder.compactMap { latest[$0] }))
+        }
+        if let plot, let svg = chart?.render() { try replaceFileAtomically(plot, with: svg) }
     }
 }
 

@@ -265,3 +265,66 @@ import Monitoring
         #expect(first["window_end"]?.string == iso(60))
     }
 }
+
+/// `score-window --partial` on parts of a stream, `--merge` on their output: the windows of plain
+/// score-window over the whole stream, also as Prometheus text; and what --merge refuses.
+@Suite(.serialized) struct PartialMergeCommandTests {
+    @Test func partialsOfTwoPartsMergeToThePlainRun() throws {
+        let records = randomStream(seed: 31, count: 400)
+        let whole = jsonl(records)
+        let plain = try runTool("score-window", ["--period", "1m", "--by", "model", "--lateness", "10s"], stdin: whole)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let oneStep = try runTool("score-window", ["--partial", "--period", "1m", "--by", "model", "--lateness", "10s"], stdin: whole)
+        #expect(oneStep.status == 0, "\(oneStep.stderr)")
+        #expect(oneStep.records.allSatisfy { $0["partial_version"] == 1 })
+        let mergedWhole = try runTool("score-window", ["--merge"], stdin: oneStep.stdout)
+        #expect(mergedWhole.status == 0, "\(mergedWhole.stderr)")
+        #expect(keyed(mergedWhole.records) == keyed(plain.records))
+        // Two interleaved parts, their partials concatenated in reverse order.
+        let parts = split(records, into: 2, interleaved: true, seed: 31)
+        var partials = ""
+        for part in parts.reversed() {
+            let run = try runTool("score-window", ["--partial", "--period", "1m", "--by", "model"], stdin: jsonl(part))
+            #expect(run.status == 0, "\(run.stderr)")
+            partials += run.stdout
+        }
+        let merged = try runTool("score-window", ["--merge"], stdin: partials)
+        #expect(merged.status == 0 && merged.stderr.isEmpty, "\(merged.stderr)")
+        #expect(keyed(merged.records) == keyed(plain.records))
+        let staged = try runTool("score-window", ["--merge", "--partial"], stdin: partials)
+        #expect(staged.records.count < partials.split(separator: "\n").count)
+        #expect(keyed(try runTool("score-window", ["--merge"], stdin: staged.stdout).records) == keyed(plain.records))
+        let prometheus = try runTool("score-window", ["--merge", "--format", "prometheus"], stdin: partials)
+        let plainPrometheus = try runTool("score-window", ["--period", "1m", "--by", "model", "--lateness", "10s", "--format", "prometheus"], stdin: whole)
+        #expect(Set(prometheus.stdout.split(separator: "\n")) == Set(plainPrometheus.stdout.split(separator: "\n")))
+    }
+
+    @Test func partialAndMergeRefuseWhatDoesNotGoWithThem() throws {
+        let start = try runTool("score-window", ["--partial", "--origin", "start"], stdin: jsonl([traffic(1)]))
+        #expect(start.status == 2 && start.stderr.contains("--partial needs a grid of windows every partition shares"), "\(start.stderr)")
+        let drift = try runTool("score-window", ["--partial", "--reference-windows", "2"])
+        #expect(drift.status == 2 && drift.stderr.contains("give --reference or --reference-windows to score-window --merge"))
+        let period = try runTool("score-window", ["--merge", "--period", "1m"])
+        #expect(period.status == 2 && period.stderr.contains("--period is set when writing the partials"))
+    }
+
+    @Test func malformedPartialsAreReportedWithTheirLineAndField() throws {
+        let partial = try runTool("score-window", ["--partial", "--period", "1m"], stdin: jsonl([traffic(1), traffic(2)]))
+        let good = partial.stdout
+        var wrongVersion = try #require(partial.records.first)
+        wrongVersion["partial_version"] = 7
+        var badSum = try #require(partial.records.first)
+        badSum["tokens"] = ["prompt_tokens": ["n": 1, "sum": "ten"], "completion_tokens": ["n": 0, "sum": []]]
+        let input = good + "{oops\n" + jsonl([wrongVersion, traffic(3), badSum])
+        let result = try runTool("score-window", ["--merge"], stdin: input)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("(stdin:line 2)"))
+        #expect(result.stderr.contains("field 'partial_version' is 7, but this score-window reads version 1 only") && result.stderr.contains("(stdin:line 3)"),
+                "\(result.stderr)")
+        #expect(result.stderr.contains("no field 'partial_version'") && result.stderr.contains("(stdin:line 4)"))
+        #expect(result.stderr.contains("field 'tokens.prompt_tokens.sum' must be an array of numbers") && result.stderr.contains("(stdin:line 5)"))
+        let windows = result.records.filter { $0["window_start"] != nil && $0["error"] == nil }
+        #expect(windows.count == 1 && windows[0]["count"] == 2)
+        #expect(try runTool("score-window", ["--merge", "--on-error", "fail"], stdin: input).status == 2)
+    }
+}
