@@ -4,10 +4,14 @@ import Records
 /// A line chart of one window metric over time, one line per group, with the alert threshold drawn
 /// as a dashed line: enough to see at a glance when and how far a metric crossed it, with no plotting
 /// library. Time runs along x (UTC), the metric along y; windows without a value leave a gap.
+/// Each window with a value is one `<circle class="point">` whose `data-window` is the window's
+/// start and `data-group` its line, with a tooltip, so a page embedding the chart (scripts/loop-report's
+/// report.html) can find every window's point.
 public struct SVGChart {
+    public typealias Point = (time: Double, start: String, value: Double?)
     public var title: String
     public var threshold: Double?
-    public private(set) var series: [(label: String, points: [(time: Double, value: Double?)])] = []
+    public private(set) var series: [(label: String, points: [Point])] = []
 
     public init(title: String, threshold: Double?) {
         self.title = title
@@ -20,15 +24,16 @@ public struct SVGChart {
         let group = window["group"]?.object ?? JSONObject()
         let label = group.isEmpty ? "all" : group.map { "\($0.key)=\($0.value.string ?? $0.value.description)" }.joined(separator: ",")
         let value = window.value(atPath: path)?.double
+        let point: Point = (time.secondsSinceEpoch, window["window_start"]?.string ?? end, value)
         if let i = series.firstIndex(where: { $0.label == label }) {
-            series[i].points.append((time.secondsSinceEpoch, value))
+            series[i].points.append(point)
         } else {
-            series.append((label, [(time.secondsSinceEpoch, value)]))
+            series.append((label, [point]))
         }
     }
 
     public func render(width: Double = 800, height: Double = 400) -> String {
-        let left = 70.0, right = 20.0, top = 40.0, bottom = 50.0
+        let left = 70.0, right = 40.0, top = 40.0, bottom = 50.0
         let times = series.flatMap { $0.points.map(\.time) }
         var values = series.flatMap { $0.points.compactMap(\.value) }
         if let threshold { values.append(threshold) }
@@ -70,7 +75,9 @@ public struct SVGChart {
             for point in line.points {
                 guard let v = point.value else { flush(); continue }
                 segment.append("\(fmt(x(point.time))),\(fmt(y(v)))")
-                svg += "<circle cx=\"\(fmt(x(point.time)))\" cy=\"\(fmt(y(v)))\" r=\"2.5\" fill=\"\(color)\"/>\n"
+                svg += "<circle class=\"point\" data-window=\"\(xmlEscape(point.start))\" data-group=\"\(xmlEscape(line.label))\" "
+                    + "cx=\"\(fmt(x(point.time)))\" cy=\"\(fmt(y(v)))\" r=\"3\" fill=\"\(color)\">"
+                    + "<title>\(xmlEscape(line.label)) \(xmlEscape(point.start)): \(String(format: "%.4g", v))</title></circle>\n"
             }
             flush()
             svg += "<text x=\"\(fmt(left + 10))\" y=\"\(fmt(top + 14 + Double(i) * 15))\" fill=\"\(color)\">\(xmlEscape(line.label))</text>\n"

@@ -64,6 +64,7 @@ struct QuickLoopTests {
         let run = try await Self.run()
         #expect(run.status == 0, "scripts/loop failed:\n\(run.log)")
         #expect(FileManager.default.fileExists(atPath: run.folder.appendingPathComponent("report.md").path))
+        #expect(FileManager.default.fileExists(atPath: run.folder.appendingPathComponent("report.html").path))
         #expect(FileManager.default.fileExists(atPath: run.folder.appendingPathComponent("pass-rate.svg").path))
     }
 

@@ -81,6 +81,14 @@ import Monitoring
         #expect(text.contains("<polyline"))
         #expect(text.contains("threshold 0.8"))
         #expect(text.contains("metrics.banking.pass_rate"))
+        // One point per window, named by the window's start (report.html counts them).
+        let starts = result.records.compactMap { $0["window_start"]?.string }
+        #expect(starts.count == 2)
+        let points = text.split(separator: "<circle ").dropFirst().map { String($0) }
+        #expect(points.count == starts.count, "\(text)")
+        for (point, start) in zip(points, starts) {
+            #expect(point.hasPrefix("class=\"point\" data-window=\"\(start)\" data-group=\"all\""), "\(point)")
+        }
     }
 
     func windowLines(_ values: [Double]) -> String {
