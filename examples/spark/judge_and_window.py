@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def parse_arguments(argv):
@@ -113,7 +114,17 @@ def main(argv):
         judged = records.pipe(shlex.join(judge), env=environment, checkCode=True) if judge else records
         if args.judged:
             judged = judged.cache()  # judged once, used by two actions
-            judged.saveAsTextFile(args.judged)
+            counted = context.accumulator(0)
+
+            def count(line):
+                counted.add(1)
+                return line
+            started = time.monotonic()
+            judged.map(count).saveAsTextFile(args.judged)
+            seconds = time.monotonic() - started
+            sys.stderr.write(f"judge_and_window: judged {counted.value} records in {seconds:.1f} s "
+                             f"({counted.value / max(seconds, 1e-9):.0f} records/s)\n")
+        started = time.monotonic()
         partials = judged.pipe(shlex.join(partial), env=environment, checkCode=True).collect()
         merged = subprocess.run(merge, input="".join(p + "\n" for p in partials), text=True,
                                 capture_output=True, env=environment)
@@ -127,7 +138,7 @@ def main(argv):
                 out.write(merged.stdout)
         sys.stderr.write(f"judge_and_window: {len(partials)} partial records from "
                          f"{judged.getNumPartitions()} partitions merged into "
-                         f"{merged.stdout.count(chr(10))} windows\n")
+                         f"{merged.stdout.count(chr(10))} windows in {time.monotonic() - started:.1f} s\n")
     finally:
         spark.stop()
         shutil.rmtree(scratch, ignore_errors=True)
