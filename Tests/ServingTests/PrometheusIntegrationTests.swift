@@ -144,19 +144,8 @@ struct PrometheusIntegrationTests {
     /// The README's `sh` blocks, in order, as one script.
     static func readmeScript() throws -> String {
         let text = try String(contentsOf: grafana.appendingPathComponent("README.md"), encoding: .utf8)
-        var blocks: [String] = []
-        var current: [String]? = nil
-        for line in text.components(separatedBy: "\n") {
-            if current == nil, line == "```sh" {
-                current = []
-            } else if current != nil, line == "```" {
-                blocks.append(current!.joined(separator: "\n"))
-                current = nil
-            } else {
-                current?.append(line)
-            }
-        }
-        #expect(current == nil, "examples/grafana/README.md: a ```sh block is not closed")
+        let (blocks, unclosed) = shellBlocks(ofMarkdown: text)
+        #expect(!unclosed, "examples/grafana/README.md: a ```sh block is not closed")
         #expect(blocks.count >= 3, "examples/grafana/README.md has \(blocks.count) sh blocks")
         return blocks.joined(separator: "\n")
     }
@@ -261,42 +250,12 @@ struct PrometheusIntegrationTests {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
     }
 
-    /// What a program run to its end did.
-    struct Ran: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func bash(_ script: String, in directory: String, environment: [String: String]) throws -> Ran {
+    static func bash(_ script: String, in directory: String, environment: [String: String]) throws -> ProgramRun {
         try run("/bin/bash", ["-euo", "pipefail", "-c", script], directory: directory, environment: environment)
     }
 
-    /// Runs a program to its end; stdin from `stdin`, stdout and stderr through files.
     static func run(_ executable: String, _ arguments: [String], stdin: String = "", directory: String? = nil,
-                    environment: [String: String] = [:]) throws -> Ran {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let inPath = temporaryPath(".in"), outPath = temporaryPath(".out"), errPath = temporaryPath(".err")
-        defer { for path in [inPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
-        try stdin.write(toFile: inPath, atomically: true, encoding: .utf8)
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        for handle in [input, output, errors] { try? handle.close() }
-        return Ran(status: process.terminationStatus, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+                    environment: [String: String] = [:]) throws -> ProgramRun {
+        try runProgram(executable, arguments, stdin: stdin, directory: directory, environment: environment)
     }
 }
