@@ -393,8 +393,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let holding = Task { try await server.post("/v1/completions", Self.endless) }
         #expect(try await Self.eventually { server.server.queue.active == 1 })
-        let queued = HTTPRequest.postJSON(url: server.url("/v1/completions"), body: Array(Self.long.utf8), timeout: 1)
-        await #expect(throws: (any Error).self) { _ = try await server.send(queued) }
+        // The second client leaves only after the server has queued its request: under load a
+        // request read after its client's timeout would never have been in the queue to leave it.
+        let queued = HTTPRequest.postJSON(url: server.url("/v1/completions"), body: Array(Self.long.utf8), timeout: 5)
+        let leaving = Task { try await server.send(queued) }
+        #expect(try await Self.eventually { server.server.queue.depth == 1 }, "the second request was never queued")
+        let outcome = await leaving.result
+        #expect(throws: (any Error).self) { _ = try outcome.get() }
         #expect(try await Self.eventually { server.server.queue.depth == 0 }, "the abandoned request stayed queued")
         #expect(server.server.queue.active == 1)
 
