@@ -8,38 +8,7 @@ import Glibc
 
 /// The test server itself, driven over a raw socket where libcurl would hide what is being checked.
 @Suite struct LoopbackHTTPServerTests {
-    /// A minimal blocking client socket to 127.0.0.1.
-    final class RawSocket {
-        let fd: Int32
-        init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            try #require(result == 0)
-        }
-        deinit { close(fd) }
-        func write(_ text: String) {
-            _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        }
-        /// Reads until `marker` has been seen or the peer closes.
-        func read(until marker: String) -> String {
-            var received: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while !String(decoding: received, as: UTF8.self).contains(marker) {
-                let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if count <= 0 { break }
-                received += chunk[..<count]
-            }
-            return String(decoding: received, as: UTF8.self)
-        }
-    }
+    typealias RawSocket = RawClientSocket
 
     @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
         let server = try LoopbackHTTPServer(replies: [.text("one"), .text("two")])
