@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // FeedbackLoop: monitor, judge and retrain a language model with small JSONL filters.
 //
 // One declarative list, grouped by layer from the bottom up; a target depends only on targets of
@@ -21,6 +21,10 @@ let package = Package(
         // SHA-256 and HMAC-SHA256 (Sources/Hashing wraps them in the project's digest type); the
         // HTTP stack already builds it, so it adds no build time.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // OpenTelemetry spans over OTLP/HTTP (gemma-infer serve, judge); its gRPC exporter is left
+        // out (the trait), which would add grpc-swift to the build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
     ],
     targets: [
         // MARK: C libraries, found by pkg-config and installed from Debian packages, and C kernels.
@@ -38,6 +42,13 @@ let package = Package(
         // SHA-256 and HMAC; .tar.gz archives (libarchive); an HTTP client with retries (libcurl).
         .target(name: "Hashing", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Archive", dependencies: ["CArchive"]),
+        // OpenTelemetry: finished spans exported over OTLP/HTTP when the environment names an endpoint.
+        .target(name: "Telemetry", dependencies: [
+            .product(name: "OTel", package: "swift-otel"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
 
         // MARK: Model formats.
@@ -65,7 +76,8 @@ let package = Package(
         // gemma-infer serve: an OpenAI-compatible HTTP server (Hummingbird) over the same engine,
         // logging every request as a JSONL record.
         .target(name: "Serving", dependencies: [
-            "Inference", "Gemma", "Records", "Adapters", .product(name: "Hummingbird", package: "hummingbird"),
+            "Inference", "Gemma", "Records", "Adapters", "Telemetry", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -99,7 +111,8 @@ let package = Package(
         // run a tool in-process and a tool links only the domain it fronts.
         .target(name: "GemmaInferCLI", dependencies: ["CommandLineTool", "Inference", "Serving", "Adapters", "Gemma", "TensorKit"]),
         .target(name: "JudgeCLI", dependencies: [
-            "CommandLineTool", "Judging", "Inference", "Gemma", "TensorKit", "Adapters", "HTTPClient",
+            "CommandLineTool", "Judging", "Inference", "Gemma", "TensorKit", "Adapters", "HTTPClient", "Telemetry",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         .target(name: "ScoreWindowCLI", dependencies: ["CommandLineTool", "Monitoring"]),
         .target(name: "DriftAlertCLI", dependencies: ["CommandLineTool", "Monitoring", "HTTPClient"]),

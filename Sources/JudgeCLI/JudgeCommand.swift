@@ -7,6 +7,7 @@ import HTTPClient
 import Inference
 import Judging
 import Records
+import Telemetry
 import TensorKit
 
 public struct JudgeCommand: ParsableCommand {
@@ -139,8 +140,10 @@ public struct JudgeCommand: ParsableCommand {
         let diagnostics = Diagnostics(tool: "judge")
         if trainingPairs { return try writeTrainingPairs(diagnostics: diagnostics) }
         let judge: Judge
+        let telemetry: Telemetry?
         do {
             judge = try makeJudge(diagnostics: diagnostics)
+            telemetry = try Telemetry.fromEnvironment(serviceName: "judge")
         } catch {
             diagnostics.error("\(error)")
             throw ExitCode(ExitStatus.fatal)
@@ -148,7 +151,9 @@ public struct JudgeCommand: ParsableCommand {
         let runner = JudgeRun(judge: judge, options: filter, writer: JSONLWriter.standardOutput(), diagnostics: diagnostics)
         runner.jobs = jobs
         runner.calibrateLabelField = calibrate ? labelField : nil
+        runner.telemetry = telemetry
         let status = runner.run()
+        telemetry?.finishBlocking()
         if status != 0 { throw ExitCode(status) }
     }
 

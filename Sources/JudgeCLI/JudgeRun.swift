@@ -2,6 +2,7 @@ import CommandLineTool
 import Foundation
 import Judging
 import Records
+import Telemetry
 
 /// One run of the `judge` filter: reads records, judges up to `jobs` of them at once, writes them in
 /// input order with the verdict added, reports failures on stderr, and works out the exit status.
@@ -23,6 +24,8 @@ public final class JudgeRun {
     public var jobs = 1
     /// Compare decisions with this field's human labels and print a calibration report.
     public var calibrateLabelField: String?
+    /// Exports a span per judged record (child of the served request's span when the record names it).
+    public var telemetry: Telemetry?
 
     public private(set) var counts: [Verdict.Status: Int] = [:]
     public private(set) var calibration = Calibration()
@@ -44,9 +47,18 @@ public final class JudgeRun {
         if calibrateLabelField != nil {
             filter.markMalformed = { [unowned self] _, _, _ in self.calibration.skip("malformed") }
         }
-        let judge = self.judge
+        let judge = self.judge, telemetry = self.telemetry, idField = judge.options.idField
         var finished = false
-        let status = filter.run(jobs: jobs, work: { record, _ in judge.annotate(record) }, deliver: { judged, location, emit in
+        let status = filter.run(jobs: jobs, work: { record, _ in
+            let start = Date()
+            let judged = judge.annotate(record)
+            if let telemetry, judged.verdict.status != .notJudged {
+                let (span, parent) = JudgeSpan.make(record: record, verdict: judged.verdict, metric: judge.config.name,
+                                                    idField: idField, start: start, end: Date())
+                telemetry.record(span, parent: parent)
+            }
+            return judged
+        }, deliver: { judged, location, emit in
             let (record, verdict) = judged
             counts[verdict.status, default: 0] += 1
             if verdict.status.isFailure {

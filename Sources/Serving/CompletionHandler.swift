@@ -4,6 +4,7 @@ import Hummingbird
 import Inference
 import Logging
 import Records
+import Telemetry
 
 /// Answers the completion endpoints: checks the request against the model before taking a slot
 /// (so that a bad request is a 400, never a broken stream), waits for a slot, runs the prompt on a
@@ -17,6 +18,8 @@ struct CompletionHandler: Sendable {
     let logger: Logger
     /// The most tokens one request may generate (`--max-tokens-limit`); the context caps it too.
     let maxTokensLimit: Int
+    /// Exports a span per answered request when an OTLP endpoint is configured.
+    let telemetry: Telemetry?
     /// Requests admitted and not finished, for the bounded graceful stop.
     let running = RunningRequests()
 
@@ -67,9 +70,9 @@ struct CompletionHandler: Sendable {
         } catch {
             throw Self.apiError(error)
         }
-        finished(out)
+        let logged = finished(out, request)
         let response = CompletionResponse(kind: request.kind, id: request.id, model: engine.model.name)
-        return ServerResponder.json(.ok, response.full(out))
+        return ServerResponder.json(.ok, response.full(logged))
     }
 
     /// A generation stopped early says why in its record: `finish_reason` "cancelled" (the client
@@ -117,8 +120,7 @@ struct CompletionHandler: Sendable {
                     return !cancelled.isSet
                 }
                 Self.markCut(&out, cancelled)
-                finished(out)
-                sink.yield(.done(out))
+                sink.yield(.done(finished(out, request)))
             } catch {
                 sink.yield(.failed(Self.apiError(error)))
             }
@@ -165,8 +167,18 @@ struct CompletionHandler: Sendable {
         })
     }
 
-    /// A finished generation goes to the traffic log and the metrics.
-    private func finished(_ out: JSONObject) {
+    /// A finished generation goes to the traffic log and the metrics, and its span (when tracing
+    /// is on) to the OTLP exporter; the record logged carries the span's `trace_id` and `span_id`,
+    /// so that a judge's span can join the trace. Returns the record as logged.
+    private func finished(_ record: JSONObject, _ request: CompletionRequest) -> JSONObject {
+        var out = record
+        if let telemetry {
+            let ids = telemetry.record(RequestSpan.make(request, record: out, end: Date()), parent: request.traceparent)
+            if ids.isValid {
+                out["trace_id"] = .string(ids.traceID)
+                out["span_id"] = .string(ids.spanID)
+            }
+        }
         let seconds = { (field: String) in out[field]?.double.map { $0 / 1000 } }
         metrics.observeGeneration(
             promptTokens: out["prompt_tokens"]?.int ?? 0, completionTokens: out["completion_tokens"]?.int ?? 0,
@@ -174,6 +186,7 @@ struct CompletionHandler: Sendable {
         do { try log.append(out) } catch {
             logger.error("traffic log \(log.path): \(error)")
         }
+        return out
     }
 
     /// What the client is told about a failure: a bad record or parameter is a 400, anything else

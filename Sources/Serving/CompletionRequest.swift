@@ -22,6 +22,10 @@ struct CompletionRequest: Sendable {
     let stream: Bool
     /// `stream_options.include_usage`: a last chunk carries the usage.
     let includeUsage: Bool
+    /// The client's W3C `traceparent` header: the request's span joins the client's trace.
+    var traceparent: String?
+    /// When the body was read: the start of the request's span (its wait for a slot included).
+    let received = Date()
     var id: String { record["id"]?.string ?? "" }
 
     /// Parses and checks a body; every problem is a 400 naming the parameter.

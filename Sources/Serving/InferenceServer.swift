@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Telemetry
 
 /// `gemma-infer serve`: the OpenAI-compatible HTTP/1.1 server over one model.
 ///
@@ -23,8 +24,10 @@ public final class InferenceServer: Sendable {
     let started = Int64(Date().timeIntervalSince1970)
     private let group = GroupBox()
 
+    /// `telemetry`: a span per answered request goes to its OTLP endpoint; `run` exports what is
+    /// left when it returns.
     public init(configuration: ServeConfiguration, host: ModelHost, log: TrafficLog,
-                logger: Logger = Logger(label: "gemma-infer")) throws {
+                logger: Logger = Logger(label: "gemma-infer"), telemetry: Telemetry? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
         self.host = host
@@ -32,7 +35,7 @@ public final class InferenceServer: Sendable {
         self.logger = logger
         queue = AdmissionQueue(slots: configuration.parallel, capacity: configuration.queueCapacity)
         completions = CompletionHandler(host: host, queue: queue, log: log, metrics: metrics, logger: logger,
-                                        maxTokensLimit: configuration.maxTokensLimit)
+                                        maxTokensLimit: configuration.maxTokensLimit, telemetry: telemetry)
     }
 
     /// Serves until shut down. `handleSignals` installs SIGTERM/SIGINT (graceful stop) and SIGHUP
@@ -53,6 +56,7 @@ public final class InferenceServer: Sendable {
         defer { signals.forEach { $0.cancel() } }
         try await serviceGroup.run()
         try log.flush()
+        await completions.telemetry?.finish()
     }
 
     /// Stops accepting, finishes the requests in flight, then `run` returns. Requests still

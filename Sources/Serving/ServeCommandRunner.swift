@@ -4,6 +4,7 @@ import Foundation
 import Gemma
 import Logging
 import NIOCore
+import Telemetry
 import TensorKit
 
 /// The body of `gemma-infer serve` behind the thin command: load the model, open the log, serve
@@ -19,8 +20,9 @@ public enum ServeCommandRunner {
                 if let adapter = config.adapterPath { try AdapterLoader.apply(adapter, to: loaded.model) }
                 return loaded
             }
+            let telemetry = try Telemetry.fromEnvironment(serviceName: "gemma-infer")
             server = try InferenceServer(configuration: config, host: host, log: try TrafficLog(path: config.logPath),
-                                         logger: logger)
+                                         logger: logger, telemetry: telemetry)
         } catch {
             logger.error("\(error)")
             return 2

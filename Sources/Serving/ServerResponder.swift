@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import NIOCore
 import Records
 
@@ -68,12 +69,11 @@ struct ServerResponder: HTTPResponder {
             let model: JSONObject = ["id": .string(name), "object": "model", "created": .int(server.started),
                                      "owned_by": "gemma-infer"]
             return Self.json(.ok, ["object": "list", "data": [.object(model)]])
-        case "/v1/chat/completions":
-            return try await server.completions.respond(CompletionRequest(kind: .chat, body: try await body(request)),
-                                                        connection: watcher)
-        case "/v1/completions":
-            return try await server.completions.respond(CompletionRequest(kind: .completion, body: try await body(request)),
-                                                        connection: watcher)
+        case "/v1/chat/completions", "/v1/completions":
+            var completion = try CompletionRequest(kind: path == "/v1/chat/completions" ? .chat : .completion,
+                                                   body: try await body(request))
+            completion.traceparent = request.headers[HTTPField.Name("traceparent")!]
+            return try await server.completions.respond(completion, connection: watcher)
         case "/v1/feedback":
             let feedback = try FeedbackRequest(body: try await body(request))
             try server.log.append(feedback.record)

@@ -13,27 +13,16 @@ public final class ServeProcess {
     /// Starts the server on `model` and returns once it listens; throws with its stderr when it exits
     /// first, or when it has not listened within `patience` seconds (a guard against a hung test, not
     /// a timing).
-    public init(model: String, threads: Int = 2, patience: Double = 300) throws {
+    /// `environment` is added to the test's (e.g. the OpenTelemetry variables).
+    public init(model: String, threads: Int = 2, patience: Double = 300, environment: [String: String] = [:]) throws {
         logPath = temporaryPath(".serve-log.jsonl")
         process.executableURL = productsDirectory(containing: "gemma-infer").appendingPathComponent("gemma-infer")
         process.arguments = ["serve", "--model", model, "--threads", String(threads), "--host", "127.0.0.1", "--port", "0",
                              "--log", logPath]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        let listening = ListeningLine()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            listening.feed(data)
-            if data.isEmpty { handle.readabilityHandler = nil }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        try process.run()
-        guard listening.wait(seconds: patience), let port = listening.port else {
-            process.terminate()
-            process.waitUntilExit()
-            throw RecordError("gemma-infer serve did not start: \(listening.text)")
-        }
-        self.port = port
+        port = try startListening(process, name: "gemma-infer serve", patience: patience)
     }
 
     /// SIGTERM (a graceful stop) and wait for the exit.
@@ -49,17 +38,41 @@ public final class ServeProcess {
     }
 }
 
-/// Collects the server's stderr and finds the port in "listening on http://127.0.0.1:PORT".
-private final class ListeningLine: @unchecked Sendable {
+/// Starts `process` (a server that prints "listening on http://HOST:PORT" on stderr, its stdout
+/// discarded) and returns the port once it listens; throws with its stderr when it exits first or
+/// has not listened within `patience` seconds (a guard against a hung test, not a timing).
+public func startListening(_ process: Process, name: String, patience: Double) throws -> Int {
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    let listening = ListeningLine()
+    errors.fileHandleForReading.readabilityHandler = { handle in
+        let data = handle.availableData
+        listening.feed(data)
+        if data.isEmpty { handle.readabilityHandler = nil }
+    }
+    try process.run()
+    guard listening.wait(seconds: patience), let port = listening.port else {
+        process.terminate()
+        process.waitUntilExit()
+        throw RecordError("\(name) did not start: \(listening.text)")
+    }
+    return port
+}
+
+/// Collects a server's stderr and finds the port in "listening on http://127.0.0.1:PORT".
+public final class ListeningLine: @unchecked Sendable {
     private let lock = NSLock()
     private let found = DispatchSemaphore(value: 0)
     private var buffer = Data()
     private var signalled = false
-    private(set) var port: Int?
+    public private(set) var port: Int?
 
-    var text: String { lock.withLock { String(decoding: buffer, as: UTF8.self) } }
+    public init() {}
 
-    func feed(_ data: Data) {
+    public var text: String { lock.withLock { String(decoding: buffer, as: UTF8.self) } }
+
+    public func feed(_ data: Data) {
         lock.lock()
         defer { lock.unlock() }
         buffer.append(data)
@@ -74,7 +87,7 @@ private final class ListeningLine: @unchecked Sendable {
         }
     }
 
-    func wait(seconds: Double) -> Bool {
+    public func wait(seconds: Double) -> Bool {
         found.wait(timeout: .now() + seconds) == .success
     }
 }
