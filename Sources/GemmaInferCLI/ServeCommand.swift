@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineTool
 import Foundation
+import Records
 import Serving
 
 struct Serve: ParsableCommand {
@@ -32,6 +33,8 @@ struct Serve: ParsableCommand {
     var maxBody = 1 << 20
     @Option(name: .customLong("max-tokens-limit"), help: "Most tokens one request may generate; a larger max_tokens is lowered.")
     var maxTokensLimit = 4096
+    @Option(name: .customLong("feedback-scale"), help: ArgumentHelp("Scale of a /v1/feedback 'score' whose request names none: 1-5, 0-1 or thumbs.", valueName: "scale"))
+    var feedbackScale = "1-5"
     @Option(name: .customLong("shutdown-timeout"), help: "How long SIGTERM waits for requests in flight before cutting them (60, 30s, 2m).")
     var shutdownTimeout = DurationArgument(seconds: 30)
 
@@ -50,6 +53,10 @@ struct Serve: ParsableCommand {
         config.queueCapacity = queue
         config.maxBodyBytes = maxBody
         config.maxTokensLimit = maxTokensLimit
+        guard let scale = UserRating.Scale(rawValue: feedbackScale) else {
+            throw ValidationError("--feedback-scale must be one of \(UserRating.Scale.names), got \(feedbackScale)")
+        }
+        config.feedbackScale = scale
         config.shutdownTimeout = shutdownTimeout.seconds
         config.settings = try generation.settings()
         do { try config.validate() } catch { throw ValidationError("\(error)") }

@@ -152,6 +152,7 @@ public struct JudgeCommand: ParsableCommand {
         runner.jobs = jobs
         runner.calibrateLabelField = calibrate ? labelField : nil
         runner.telemetry = telemetry
+        runner.showProgress = isatty(STDERR_FILENO) != 0
         let status = runner.run()
         telemetry?.finishBlocking()
         if status != 0 { throw ExitCode(status) }

@@ -26,6 +26,23 @@ public final class JudgeRun {
     public var calibrateLabelField: String?
     /// Exports a span per judged record (child of the served request's span when the record names it).
     public var telemetry: Telemetry?
+    /// Draw a progress line on stderr (the command sets it when stderr is a terminal).
+    public var showProgress = false
+    /// Feedback and rejected-request records written through unjudged.
+    public private(set) var passedThrough = 0
+
+    /// Records that are not answers to judge pass through untouched: a user's feedback (unless
+    /// `--calibrate` reads its labels, `user_pass`, from it: then it is judged, as it carries the
+    /// question and answer it rates) and a request the server refused.
+    static func passesThrough(_ record: JSONObject, labelField: String?) -> Bool {
+        switch record["type"]?.string {
+        case "rejected": return true
+        case "feedback":
+            guard let labelField else { return true }
+            return record.value(atPath: labelField) == nil
+        default: return false
+        }
+    }
 
     public private(set) var counts: [Verdict.Status: Int] = [:]
     public private(set) var calibration = Calibration()
@@ -48,8 +65,12 @@ public final class JudgeRun {
             filter.markMalformed = { [unowned self] _, _, _ in self.calibration.skip("malformed") }
         }
         let judge = self.judge, telemetry = self.telemetry, idField = judge.options.idField
+        let labelField = calibrateLabelField
+        let progress = showProgress ? JudgeProgress(inputs: options.inputs) : nil
+        defer { progress?.finish() }
         var finished = false
-        let status = filter.run(jobs: jobs, work: { record, _ in
+        let status = filter.run(jobs: jobs, work: { record, _ -> (record: JSONObject, verdict: Verdict?) in
+            if Self.passesThrough(record, labelField: labelField) { return (record, nil) }
             let start = Date()
             let judged = judge.annotate(record)
             if let telemetry, judged.verdict.status != .notJudged {
@@ -57,9 +78,15 @@ public final class JudgeRun {
                                                     idField: idField, start: start, end: Date())
                 telemetry.record(span, parent: parent)
             }
-            return judged
+            return (judged.record, judged.verdict)
         }, deliver: { judged, location, emit in
-            let (record, verdict) = judged
+            progress?.advance()
+            guard let verdict = judged.verdict else {
+                passedThrough += 1
+                if calibrateLabelField == nil { try emit(judged.record) }
+                return
+            }
+            let record = judged.record
             counts[verdict.status, default: 0] += 1
             if verdict.status.isFailure {
                 try filter.recordFailed("\(judge.config.name): \(verdict.status.rawValue): \(verdict.reason ?? "")", at: location) {
@@ -148,6 +175,7 @@ public final class JudgeRun {
     private func summarize() {
         var parts = Verdict.Status.allCases.compactMap { s in counts[s].map { "\(s.rawValue) \($0)" } }
         if malformedLines > 0 { parts.append("malformed line\(malformedLines == 1 ? "" : "s") \(malformedLines)") }
+        if passedThrough > 0 { parts.append("passed through (feedback, rejected requests) \(passedThrough)") }
         guard !parts.isEmpty else { return }
         var line = "\(judge.config.name): " + parts.joined(separator: ", ")
         let pair = judge.pairwiseConsistency

@@ -39,6 +39,7 @@ public enum PrometheusExposition {
             Family(name: "feedbackloop_tokens", help: "Tokens summed over the window."),
             Family(name: "feedbackloop_drift_value", help: "Drift statistic against the reference (K-S: p-value)."),
             Family(name: "feedbackloop_drift_detected", help: "1 when the deciding drift statistic crossed its threshold."),
+            Family(name: "feedbackloop_window_rejected_rate", help: "Share of the window's requests the server refused (4xx/5xx)."),
         ]
         func add(_ family: Int, _ labels: [(String, String)], _ value: JSONValue?) {
             guard let number = value?.double, number.isFinite else { return }
@@ -51,6 +52,7 @@ public enum PrometheusExposition {
             }
             add(1, base, window["count"])
             add(2, base, window["rps"])
+            add(12, base, window["rejected_rate"])
             for (metric, stats) in window["metrics"]?.object ?? JSONObject() {
                 let labels = base + [("metric", metric)]
                 add(3, labels, stats["n"])

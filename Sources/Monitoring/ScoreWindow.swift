@@ -19,6 +19,7 @@ import Records
 /// ```
 /// {"window_start": RFC 3339, "window_end": RFC 3339, "group": {field: value, ...},
 ///  "count": traffic records, "rps": count / period seconds,
+///  "rejected": requests the server refused (4xx/5xx), "rejected_rate": rejected / (count + rejected),
 ///  "metrics": {name: {"n", "mean", "std", "pass_rate", "error_rate", "errors", "not_judged"}},
 ///  "latency": {"ttft_ms"|"tpot_ms"|"latency_ms": {"n", "mean", "p50", "p90", "p99"}},
 ///  "tokens": {"prompt_tokens"|"completion_tokens": {"n", "sum", "mean"}},
@@ -213,7 +214,7 @@ public final class ScoreWindow {
         let start = (origin ?? 0) + Double(index) * settings.slide
         var group = JSONObject()
         for (field, value) in zip(settings.by, key) { group[field] = value }
-        var record = Self.windowRecord(start: start, period: settings.period, group: group, count: acc.count,
+        var record = Self.windowRecord(start: start, period: settings.period, group: group, count: acc.count, rejected: acc.rejected,
                                        metrics: acc.metricsObject(), latency: acc.latencyObject(), tokens: acc.tokensObject(),
                                        answerChars: acc.answerCharsObject())
         if let reference {
@@ -224,7 +225,7 @@ public final class ScoreWindow {
     }
 
     /// A finished window record without its drift member; `WindowMerger` writes the same.
-    static func windowRecord(start: Double, period: Double, group: JSONObject, count: Int, metrics: JSONObject,
+    static func windowRecord(start: Double, period: Double, group: JSONObject, count: Int, rejected: Int, metrics: JSONObject,
                              latency: JSONObject, tokens: JSONObject, answerChars: JSONValue) -> JSONObject {
         [
             "window_start": .string(Timestamp(secondsSinceEpoch: start).rfc3339),
@@ -232,6 +233,8 @@ public final class ScoreWindow {
             "group": .object(group),
             "count": JSONValue(count),
             "rps": JSONValue(Double(count) / period),
+            "rejected": JSONValue(rejected),
+            "rejected_rate": count + rejected > 0 ? JSONValue(Double(rejected) / Double(count + rejected)) : .null,
             "metrics": .object(metrics),
             "latency": .object(latency),
             "tokens": .object(tokens),

@@ -5,9 +5,13 @@ import Records
 /// Traffic records (gemma-infer) carry `ts`, `ttft_ms`, `tpot_ms`, `latency_ms`, `prompt_tokens`,
 /// `completion_tokens` and `answer`; the judge adds one object per metric. Any top-level object with
 /// a `status` string and a `score` member (a number, or null when the judge failed) is a judge metric.
-/// A feedback record (`"type": "feedback"` with a numeric `score`) counts as the metric
-/// `user_feedback` and not as traffic. Missing or null fields are simply absent; a field of the wrong
-/// type is an error naming the field, so a broken upstream tool is noticed.
+/// A feedback record (`"type": "feedback"`, as `gemma-infer serve` logs it) counts as the metric
+/// `user_feedback` and not as traffic: its score is the rating normalised to [0, 1] (`UserRating`:
+/// thumbs up 1 and down 0, 1-5 as (score − 1) / 4, 0-1 as is) and it passes as the rating's scale
+/// says (up; 4 or more of 5; 0.5 or more), whatever the pass threshold. A rejected request
+/// (`"type": "rejected"`, refused by the server with a 4xx/5xx) counts in the window's `rejected`
+/// and not as traffic. Missing or null fields are simply absent; a field of the wrong type is an
+/// error naming the field, so a broken upstream tool is noticed.
 public struct TrafficFeatures {
     public enum JudgeOutcome: Equatable {
         /// Status "ok" with a numeric score; `passed` from the judge's `pass` field when present.
@@ -23,6 +27,7 @@ public struct TrafficFeatures {
 
     public var time: Double
     public var isFeedback = false
+    public var isRejected = false
     public var judgements: [(name: String, outcome: JudgeOutcome)] = []
     /// ttft_ms, tpot_ms, latency_ms, in the order of `latencyFields`.
     public var latencies: [Double?] = [nil, nil, nil]
@@ -38,12 +43,28 @@ public struct TrafficFeatures {
         } catch {
             throw RecordError("field 'ts': \(error)")
         }
-        if record["type"]?.string == "feedback" {
+        switch record["type"]?.string {
+        case "feedback":
             isFeedback = true
-            let score = try Self.number(record, "score")
-            guard let score else { throw RecordError("feedback record without a numeric 'score'") }
-            judgements.append((name: "user_feedback", outcome: .scored(score, passed: nil)))
+            let rating: UserRating?
+            do { rating = try UserRating(feedbackRecord: record) } catch let e as RatingError {
+                throw RecordError("feedback record: \(e.description)")
+            }
+            if let rating {
+                judgements.append((name: "user_feedback", outcome: .scored(rating.normalized, passed: rating.passed)))
+            } else {
+                // Without a scale: the score as it is, passing by the pass threshold.
+                guard let score = try Self.number(record, "score") else {
+                    throw RecordError("feedback record without 'scale' and 'rating' needs a numeric 'score'")
+                }
+                judgements.append((name: "user_feedback", outcome: .scored(score, passed: nil)))
+            }
             return
+        case "rejected":
+            isRejected = true
+            return
+        default:
+            break
         }
         for (i, field) in Self.latencyFields.enumerated() { latencies[i] = try Self.number(record, field) }
         for (i, field) in Self.tokenFields.enumerated() { tokens[i] = try Self.number(record, field) }

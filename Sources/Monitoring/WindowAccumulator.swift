@@ -12,6 +12,8 @@ public final class WindowAccumulator {
     }
 
     public private(set) var count = 0
+    /// Requests the server refused (`"type": "rejected"`), not in `count`.
+    public private(set) var rejected = 0
     public private(set) var metrics: [String: Metric] = [:]
     public private(set) var latencies: [[Double]] = [[], [], []]
     /// Exact sums (`ExactSum`), so that a sum does not depend on the order of the records.
@@ -23,6 +25,10 @@ public final class WindowAccumulator {
 
     /// Adds a record; `passThreshold` decides pass/fail for a metric whose judge gave no `pass`.
     public func add(_ features: TrafficFeatures, passThreshold: (String) -> Double) {
+        if features.isRejected {
+            rejected += 1
+            return
+        }
         if !features.isFeedback { count += 1 }
         for (name, outcome) in features.judgements {
             var metric = metrics[name] ?? Metric()

@@ -101,7 +101,7 @@ public final class WindowMerger {
             for group in groups where (groupFirstWindow[group] ?? .max) <= index {
                 let state = parts[group] ?? WindowState()
                 var record = ScoreWindow.windowRecord(
-                    start: grid.origin + Double(index) * grid.slide, period: grid.period, group: group, count: state.count,
+                    start: grid.origin + Double(index) * grid.slide, period: grid.period, group: group, count: state.count, rejected: state.rejected,
                     metrics: state.metricsObject(), latency: state.latencyObject(), tokens: state.tokensObject(),
                     answerChars: state.answerCharsObject())
                 if let reference {

@@ -44,6 +44,8 @@ public struct WindowState: Equatable, Sendable {
     }
 
     public var count = 0
+    /// Refused requests (`"type": "rejected"`), not in `count`.
+    public var rejected = 0
     public var metrics: [String: Metric] = [:]
     /// ttft_ms, tpot_ms, latency_ms.
     public var latencies: [Field]
@@ -63,6 +65,7 @@ public struct WindowState: Equatable, Sendable {
     public init(_ acc: WindowAccumulator, exactLimit: Int = ValueDistribution.defaultExactLimit) {
         self.init(exactLimit: exactLimit)
         count = acc.count
+        rejected = acc.rejected
         for (name, m) in acc.metrics {
             var metric = Metric(exactLimit: exactLimit)
             metric.passes = m.passes
@@ -81,6 +84,7 @@ public struct WindowState: Equatable, Sendable {
     /// Adds another part of the same window and group.
     public mutating func merge(_ other: WindowState) {
         count += other.count
+        rejected += other.rejected
         exactLimit = min(exactLimit, other.exactLimit)
         for (name, metric) in other.metrics {
             if metrics[name] == nil {
@@ -98,7 +102,7 @@ public struct WindowState: Equatable, Sendable {
     }
 
     /// Whether the window has anything a drift reference can learn from.
-    var hasData: Bool { count > 0 || !metrics.isEmpty }
+    var hasData: Bool { count > 0 || rejected > 0 || !metrics.isEmpty }
 
     // MARK: The finished window's members, as WindowAccumulator gives them.
 
@@ -139,7 +143,7 @@ extension WindowState {
     public static let partialVersion = 1
 
     /// The state as the members of a partial record (the caller adds the window and group):
-    /// `{"count", "exact_limit", "relative_accuracy", "metrics": {name: {"passes", "errors",
+    /// `{"count", "rejected", "exact_limit", "relative_accuracy", "metrics": {name: {"passes", "errors",
     /// "not_judged", "sum", "sum_squares", "scores"}}, "latency": {field: {"sum", "values"}},
     /// "tokens": {field: {"n", "sum"}}, "answer_chars": {"sum", "values"}}`; a sum is its array of
     /// components, a distribution `{"n", "min", "max", "values": [[value, count], ...]}` while exact,
@@ -161,6 +165,7 @@ extension WindowState {
         }
         return [
             ("count", JSONValue(count)),
+            ("rejected", JSONValue(rejected)),
             ("exact_limit", JSONValue(exactLimit)),
             ("relative_accuracy", JSONValue(ValueDistribution.relativeAccuracy)),
             ("metrics", .object(metricsOut)),
@@ -199,6 +204,8 @@ extension WindowState {
         }
         self.init(exactLimit: limit)
         count = try reader.count(record, "count", "")
+        // Partial records written before rejected requests were counted have no member: none.
+        rejected = record["rejected"] == nil ? 0 : try reader.count(record, "rejected", "")
         for (name, value) in try reader.object(record, "metrics", "") {
             let path = "metrics.\(name)"
             guard case let .object(m) = value else { throw reader.error(path, "must be an object, found \(value.kindName)") }

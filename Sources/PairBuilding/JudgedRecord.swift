@@ -77,6 +77,36 @@ public struct JudgedRecord: Sendable, Equatable {
         }
     }
 
+    /// Reads a user's feedback record (`"type": "feedback"`, as `gemma-infer serve` logs it, joined
+    /// to the answer it rates): its question and answer, the rating as the score (normalised to
+    /// [0, 1]) and its pass, and the topic from the topic field (the server copies a client's
+    /// `metadata` into the feedback record). Returns the record and the user's `correction`.
+    public static func feedback(_ record: JSONObject, location: RecordLocation,
+                                settings: PairBuildingSettings) throws -> (record: JudgedRecord, correction: String?) {
+        let rating: UserRating?
+        do { rating = try UserRating(feedbackRecord: record) } catch let e as RatingError {
+            throw RecordError("feedback record: \(e.description)")
+        }
+        // Without a scale (older logs): the numeric score as it is, selected by --pass-threshold.
+        let score: Double
+        if let rating {
+            score = rating.normalized
+        } else {
+            guard let value = record["score"]?.double else {
+                throw RecordError("feedback record without 'scale' and 'rating' needs a numeric 'score'")
+            }
+            score = value
+        }
+        var judged = JudgedRecord(
+            id: try optionalString(record, settings.idField) ?? location.description,
+            question: try requiredString(record, settings.questionField),
+            answer: try requiredString(record, settings.answerField),
+            score: score, passed: rating?.passed)
+        judged.topic = try topic(record.value(atPath: settings.topicField), field: settings.topicField, topics: settings.topics)
+        let correction = try optionalString(record, "correction").flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
+        return (judged, correction)
+    }
+
     /// The name of a decomposed judge's node that says whether the question is in scope.
     public static let topicNode = "topic"
 

@@ -38,8 +38,19 @@ public final class PairBuilder {
     public func add(_ record: JSONObject, at location: RecordLocation) -> RecordOutcome {
         let outcome: RecordOutcome
         do {
-            let judged = try JudgedRecord(record: record, location: location, settings: settings)
-            outcome = decide(judged)
+            if record["type"]?.string == "rejected" {
+                outcome = .notAnAnswer
+            } else if record["type"]?.string == "feedback" {
+                let (judged, correction) = try JudgedRecord.feedback(record, location: location, settings: settings)
+                // The user approved: nothing to correct. Otherwise the rated answer is rejected and
+                // the user's correction, when given, chosen.
+                outcome = try isSelected(judged)
+                    ? pair(judged, chosen: correction.map { ChosenAnswer(text: $0, origin: .userCorrection) }, source: .feedback)
+                    : .passedThreshold
+            } else {
+                let judged = try JudgedRecord(record: record, location: location, settings: settings)
+                outcome = decide(judged)
+            }
         } catch {
             outcome = .malformed("\(error)")
         }
@@ -59,12 +70,18 @@ public final class PairBuilder {
         } catch {
             return .malformed("\(error)")
         }
+        return pair(record, chosen: nil, source: .traffic)
+    }
+
+    /// The pair of a failed answer: its question unless leaked or taken, the given chosen answer or
+    /// else the chosen-answer source's, and the answer as rejected.
+    private func pair(_ record: JudgedRecord, chosen given: ChosenAnswer?, source: PairSource) -> RecordOutcome {
         let key = TextNormalization.normalize(record.question)
         if evaluationPrompts.contains(key) { return .leaked }
         if taken.contains(key) { return .duplicate }
         let chosen: ChosenAnswer
         do {
-            chosen = try chosenSource.chosenAnswer(for: record)
+            chosen = try given ?? chosenSource.chosenAnswer(for: record)
         } catch let error as ChosenAnswerError {
             switch error {
             case .noReference:
@@ -79,7 +96,7 @@ public final class PairBuilder {
         if chosen.text == record.answer { return .sameAnswer }
         taken.insert(key)
         pairs.append(PreferencePair(
-            prompt: record.question, chosen: chosen.text, rejected: record.answer, source: .traffic,
+            prompt: record.question, chosen: chosen.text, rejected: record.answer, source: source,
             sourceID: record.id, judgeScore: record.score, chosenFrom: chosen.origin, teacher: chosen.teacher,
             topic: record.topic))
         return .selected(chosen.origin)

@@ -16,6 +16,8 @@ public enum ChosenOrigin: String, Sendable, CaseIterable {
     case sample
     /// A row of the base dataset, mixed in as it was written.
     case dataset
+    /// The answer a user gave as the correction in their feedback.
+    case userCorrection = "user_correction"
 }
 
 /// Which stream a pair belongs to, written as `source`.
@@ -24,6 +26,8 @@ public enum PairSource: String, Sendable {
     case traffic
     /// Taken from the base dataset (`--base`).
     case base
+    /// Made from a user's thumbs-down (or low) rating of a served answer.
+    case feedback
 }
 
 /// How pairs are written: the two dataset forms TRL's ORPO trainer accepts.

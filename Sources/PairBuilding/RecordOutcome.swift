@@ -23,6 +23,8 @@ public enum RecordOutcome: Sendable, Equatable {
     case teacherError(String)
     /// The line is not a JSON object or a field is missing or mistyped.
     case malformed(String)
+    /// A record of a request the server refused (`"type": "rejected"`): no answer to learn from.
+    case notAnAnswer
 
     /// The key under which the summary counts it.
     public var reason: String {
@@ -37,13 +39,14 @@ public enum RecordOutcome: Sendable, Equatable {
         case .unknownTopic: return "unknown_topic"
         case .teacherError: return "teacher_error"
         case .malformed: return "malformed"
+        case .notAnAnswer: return "not_an_answer"
         }
     }
 
     /// Every reason in summary order.
     public static let reasons = [
         "selected", "passed_threshold", "judge_error", "duplicate", "leaked", "same_answer", "no_reference",
-        "unknown_topic", "teacher_error", "malformed",
+        "unknown_topic", "teacher_error", "malformed", "not_an_answer",
     ]
 
     /// The reasons of records that should have become pairs and could not: these make the exit

@@ -1,5 +1,6 @@
 import Gemma
 import Inference
+import Records
 import TensorKit
 
 /// What `gemma-infer serve` was started with. The model path is read again on every reload, so
@@ -33,6 +34,8 @@ public struct ServeConfiguration: Sendable {
     /// Seconds a graceful stop waits for requests in flight; then they are cut, logged with
     /// `finish_reason` "shutdown", and the server exits.
     public var shutdownTimeout = 30.0
+    /// The scale of a feedback `score` whose request names none (`--feedback-scale`).
+    public var feedbackScale: UserRating.Scale = .fivePoint
     /// Defaults of every request (the filter's flags); a request's own fields override them.
     public var settings = InferenceSettings()
 

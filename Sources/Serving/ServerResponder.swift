@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Inference
 import HTTPTypes
 import NIOCore
 import Records
@@ -43,6 +44,9 @@ struct ServerResponder: HTTPResponder {
         } catch {
             let e = CompletionHandler.apiError(error is CancellationError ? APIError.shuttingDown : error)
             response = Self.json(e.status, e.body, headers: e.headers)
+            // A request the API refused is logged too (not a client that left while queued), so the
+            // windows' share of rejected requests sees it.
+            if Self.loggedEndpoints.contains(path), !(error is CancellationError) { logRejected(e, path: path) }
         }
         let endpoint = Self.routes[path] == nil ? "other" : path
         server.metrics.countRequest(endpoint: endpoint, status: response.status.code)
@@ -75,13 +79,30 @@ struct ServerResponder: HTTPResponder {
             completion.traceparent = request.headers[HTTPField.Name("traceparent")!]
             return try await server.completions.respond(completion, connection: watcher)
         case "/v1/feedback":
-            let feedback = try FeedbackRequest(body: try await body(request))
+            let feedback = try FeedbackRequest(body: try await body(request), defaultScale: server.configuration.feedbackScale,
+                                               log: server.log)
             try server.log.append(feedback.record)
-            server.metrics.countFeedback(feedback.kind)
-            return Self.json(.ok, ["object": "feedback", "id": feedback.record["id"] ?? .null, "status": "logged"])
+            server.metrics.countFeedback(feedback.rating.label)
+            return Self.json(.ok, ["object": "feedback", "id": feedback.record["id"] ?? .null,
+                                   "feedback_id": feedback.record["feedback_id"] ?? .null, "status": "logged"])
         default:  // "/admin/reload"
             let model = try await server.reload()
             return Self.json(.ok, ["object": "reload", "model": .string(model), "reloads": JSONValue(server.host.reloads)])
+        }
+    }
+
+    /// The endpoints whose refused requests are logged.
+    static let loggedEndpoints: Set<String> = ["/v1/chat/completions", "/v1/completions", "/v1/feedback"]
+
+    /// `{"type": "rejected", "id", "endpoint", "status", "error": {message, type, param, code}, "ts"}`.
+    private func logRejected(_ e: APIError, path: String) {
+        let record: JSONObject = [
+            "type": "rejected", "id": .string(RecordInference.newID(prefix: "rej-")), "endpoint": .string(path),
+            "status": .int(Int64(e.status.code)), "error": e.body["error"] ?? .null,
+            "ts": .string(Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970).rfc3339),
+        ]
+        do { try server.log.append(record) } catch {
+            server.logger.error("traffic log \(server.log.path): \(error)")
         }
     }
 

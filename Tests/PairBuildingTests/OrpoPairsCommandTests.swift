@@ -74,7 +74,7 @@ struct OrpoPairsCommandTests {
         #expect(try dir.records("pairs.jsonl").count == 1)
         #expect(stderr.contains { $0.hasPrefix("orpo-pairs: error: invalid JSON") && $0.hasSuffix("(\(traffic):line 2)") })
         #expect(stderr.contains("orpo-pairs: error: \(ChosenAnswerError.noReference) (\(traffic):line 3)"))
-        #expect(stderr.contains("orpo-pairs: records by reason: selected 1, passed_threshold 0, judge_error 1, duplicate 0, leaked 0, same_answer 0, no_reference 1, unknown_topic 0, teacher_error 0, malformed 1"))
+        #expect(stderr.contains("orpo-pairs: records by reason: selected 1, passed_threshold 0, judge_error 1, duplicate 0, leaked 0, same_answer 0, no_reference 1, unknown_topic 0, teacher_error 0, malformed 1, not_an_answer 0"))
     }
 
     @Test func fatalProblemsGiveStatusTwoAndWriteNothing() throws {

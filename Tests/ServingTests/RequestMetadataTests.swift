@@ -35,6 +35,10 @@ import Testing
             #expect(r.json?.value(atPath: "error.param")?.string == param)
         }
         try await server.stop()
-        #expect(try server.logRecords().isEmpty)
+        // Refused requests are logged as such, with their status and error, and nothing else.
+        let records = try server.logRecords()
+        #expect(records.map { $0["type"]?.string } == ["rejected", "rejected", "rejected"])
+        #expect(records.map { $0.value(atPath: "error.param")?.string } == ["metadata", "metadata", "user"])
+        #expect(records.allSatisfy { $0["status"] == 400 && $0["endpoint"] == "/v1/chat/completions" })
     }
 }

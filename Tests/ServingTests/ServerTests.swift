@@ -84,8 +84,11 @@ import Testing
         #expect(badScore.status == 400)
         try await server.stop()
         let records = try server.logRecords()
-        #expect(records.count == 4)
+        #expect(records.count == 5)
         #expect(records.prefix(3).compactMap { $0["id"]?.string } == ids)
+        #expect(records[4]["type"] == "rejected")
+        #expect(records[4]["status"] == 400)
+        #expect(records[4].value(atPath: "error.param") == "score")
         for r in records.prefix(3) {
             #expect(r["answer"]?.string != nil)
             #expect(r["completion_tokens"] == 3)
@@ -168,7 +171,12 @@ import Testing
         #expect(metrics.text.contains(#"gemma_requests_total{endpoint="/v1/completions",status="503"} 1"#))
         #expect(metrics.text.contains(#"gemma_requests_total{endpoint="/v1/chat/completions",status="400"} 7"#))
         #expect(metrics.text.contains("process_resident_memory_bytes"))
-        #expect(try server.logRecords().count == 1)
+        // The one answer, and every refusal of a completion or feedback request (not those of other
+        // paths: 404, the 405 of /v1/models, the 403 of /admin).
+        let records = try server.logRecords()
+        #expect(records.filter { $0["type"] == nil }.count == 1)
+        let refused = records.filter { $0["type"] == "rejected" }.compactMap { $0["status"]?.int }
+        #expect(refused.sorted() == [400, 400, 400, 400, 400, 400, 400, 400, 405, 413, 503])
     }
 
     @Test func theAPIKeyIsRequiredWhenSet() async throws {

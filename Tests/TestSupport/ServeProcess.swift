@@ -8,17 +8,22 @@ public final class ServeProcess {
     public let port: Int
     /// The traffic log (`--log`), removed with the value.
     public let logPath: String
+    private let ownsLog: Bool
     public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// Starts the server on `model` and returns once it listens; throws with its stderr when it exits
     /// first, or when it has not listened within `patience` seconds (a guard against a hung test, not
     /// a timing).
-    /// `environment` is added to the test's (e.g. the OpenTelemetry variables).
-    public init(model: String, threads: Int = 2, patience: Double = 300, environment: [String: String] = [:]) throws {
-        logPath = temporaryPath(".serve-log.jsonl")
+    /// `environment` is added to the test's (e.g. the OpenTelemetry variables); `arguments` to the
+    /// server's. `log` continues an existing traffic log (kept when the value goes); by default a
+    /// new temporary one is used and removed.
+    public init(model: String, threads: Int = 2, patience: Double = 300, environment: [String: String] = [:],
+                arguments: [String] = [], log: String? = nil) throws {
+        logPath = log ?? temporaryPath(".serve-log.jsonl")
+        ownsLog = log == nil
         process.executableURL = productsDirectory(containing: "gemma-infer").appendingPathComponent("gemma-infer")
         process.arguments = ["serve", "--model", model, "--threads", String(threads), "--host", "127.0.0.1", "--port", "0",
-                             "--log", logPath]
+                             "--log", logPath] + arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -34,7 +39,7 @@ public final class ServeProcess {
 
     deinit {
         stop()
-        try? FileManager.default.removeItem(atPath: logPath)
+        if ownsLog { try? FileManager.default.removeItem(atPath: logPath) }
     }
 }
 
