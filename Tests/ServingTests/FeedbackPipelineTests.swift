@@ -89,6 +89,14 @@ import Testing
         }
         #expect(judged.stderr.contains("passed through (feedback, rejected requests) 8"), "\(judged.stderr)")
 
+        // The judge against the users: with their ratings as the labels, the feedback records are judged.
+        let calibrated = try await runTool("judge", ["--check", "no_pii", "--calibrate", "--label-field", "user_pass"],
+                                           stdin: logLines.joined(separator: "\n") + "\n")
+        #expect(calibrated.status == 0, "\(calibrated.stderr)")
+        let report = try #require(try JSONParser.parse(calibrated.stdout).object?["calibration"]?.object)
+        #expect(report["compared"]?.int == 5)
+        #expect(report["accuracy"]?.double == 0.4, "no_pii passes every answer; the users passed 2 of 5")
+
         // score-window: one window; the ratings' pass rate follows each scale.
         let windowed = try await runTool("score-window", ["--origin", "start", "--period", "1d"], stdin: judged.stdout)
         #expect(windowed.status == 0, "\(windowed.stderr)")
