@@ -171,7 +171,7 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "MergingTests", dependencies: [
             "Merging", "LoRAMergeCLI", "CommandLineTool", "Adapters", "Gemma", "ModelFormats", "TensorKit", "Archive", "Inference", "TestSupport", argumentParser,
-        ]),
+        ], resources: [.copy("Fixtures")]),
         // The whole loop (scripts/loop --quick) on the real default model, with this build's tools.
         .testTarget(name: "LoopTests", dependencies: ["TestSupport", "Records", "Inference", "Policy", "Evaluation"]),
         // The man pages: required sections, every --help option named, every EXAMPLES block run,
