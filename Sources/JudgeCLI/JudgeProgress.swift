@@ -1,6 +1,7 @@
 import Foundation
 
-/// `judge`'s progress line on a terminal's stderr (as orpo-train's): records done, the rate and,
+/// `judge`'s progress line on a terminal's stderr (as orpo-train's): records done (judged or passed
+/// through), the rate and,
 /// when the input is files whose lines were counted first, the share done and the time left.
 /// Redrawn at most twice a second; `finish()` ends the line.
 final class JudgeProgress {
@@ -32,7 +33,7 @@ final class JudgeProgress {
     func line(now: Date) -> String {
         let seconds = max(now.timeIntervalSince(started), 1e-9)
         let rate = Double(done) / seconds
-        var text = "judged \(done)"
+        var text = "records \(done)"
         if let total, total > 0 {
             text += "/\(total) (\(Int(100 * Double(done) / Double(total)))%)"
         }

@@ -67,7 +67,6 @@ public final class JudgeRun {
         let judge = self.judge, telemetry = self.telemetry, idField = judge.options.idField
         let labelField = calibrateLabelField
         let progress = showProgress ? JudgeProgress(inputs: options.inputs) : nil
-        defer { progress?.finish() }
         var finished = false
         let status = filter.run(jobs: jobs, work: { record, _ -> (record: JSONObject, verdict: Verdict?) in
             if Self.passesThrough(record, labelField: labelField) { return (record, nil) }
@@ -102,6 +101,7 @@ public final class JudgeRun {
             finished = true
         })
         malformedLines = filter.malformedLines
+        progress?.finish()
         if finished { summarize() }
         return status
     }

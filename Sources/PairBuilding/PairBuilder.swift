@@ -109,7 +109,7 @@ public final class PairBuilder {
             return score < threshold
         }
         guard let passed = record.passed else {
-            throw RecordError("field '\(settings.metric).pass' is missing (give --threshold to select by score)")
+            throw RecordError("field '\(settings.metric).pass' is missing (give --pass-threshold to select by score)")
         }
         return !passed
     }

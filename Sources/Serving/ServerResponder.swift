@@ -94,11 +94,15 @@ struct ServerResponder: HTTPResponder {
     /// The endpoints whose refused requests are logged.
     static let loggedEndpoints: Set<String> = ["/v1/chat/completions", "/v1/completions", "/v1/feedback"]
 
-    /// `{"type": "rejected", "id", "endpoint", "status", "error": {message, type, param, code}, "ts"}`.
+    /// `{"type": "rejected", "id", "endpoint", "status", "error": {message, type, param, code},
+    /// "model", "adapter", "ts"}`: the serving model and adapter, so that windows grouped by them
+    /// count the refusal in the model's group.
     private func logRejected(_ e: APIError, path: String) {
+        let engine = server.host.engine
         let record: JSONObject = [
             "type": "rejected", "id": .string(RecordInference.newID(prefix: "rej-")), "endpoint": .string(path),
             "status": .int(Int64(e.status.code)), "error": e.body["error"] ?? .null,
+            "model": .string(engine.model.name), "adapter": engine.adapterName.map(JSONValue.string) ?? .null,
             "ts": .string(Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970).rfc3339),
         ]
         do { try server.log.append(record) } catch {

@@ -42,6 +42,16 @@ public final class TrafficLog: @unchecked Sendable {
             }
             reader = rfd
             try indexExisting(rfd)
+            // A last line cut short (a crash mid-write) gets its newline, so that the next record
+            // starts a line of its own instead of being lost with it.
+            if end > 0 {
+                var last: UInt8 = 0
+                if pread(rfd, &last, 1, off_t(end - 1)) == 1, last != UInt8(ascii: "\n") {
+                    try writer.write(text: "\n")
+                    try writer.flush()
+                    end += 1
+                }
+            }
         }
     }
 
@@ -118,8 +128,7 @@ public final class TrafficLog: @unchecked Sendable {
             pending.append(contentsOf: buffer[from..<n])
             offset += Int64(n)
         }
-        // A last line without its newline (a crash mid-write) is not indexed; the next record
-        // starts after it.
+        // A last line without its newline (a crash mid-write) is not indexed.
         end = offset
     }
 

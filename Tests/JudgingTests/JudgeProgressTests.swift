@@ -17,7 +17,7 @@ import Testing
         progress.advance()
         progress.advance()
         let line = progress.line(now: Date().addingTimeInterval(1))
-        #expect(line.hasPrefix("judged 2/5 (40%), "), "\(line)")
+        #expect(line.hasPrefix("records 2/5 (40%), "), "\(line)")
         #expect(line.contains(" rec/s, ETA "), "\(line)")
     }
 
@@ -25,7 +25,7 @@ import Testing
         let progress = JudgeProgress(inputs: [])
         progress.advance()
         let line = progress.line(now: Date().addingTimeInterval(2))
-        #expect(line.hasPrefix("judged 1, "), "\(line)")
+        #expect(line.hasPrefix("records 1, "), "\(line)")
         #expect(!line.contains("ETA"))
     }
 

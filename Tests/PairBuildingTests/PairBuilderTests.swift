@@ -75,7 +75,7 @@ struct PairBuilderTests {
         verdict.removeValue(forKey: "pass")
         record["restrict_to_banking"] = .object(verdict)
         let outcome = builder.add(record, at: TestRecords.location(1))
-        #expect(outcome == .malformed("field 'restrict_to_banking.pass' is missing (give --threshold to select by score)"))
+        #expect(outcome == .malformed("field 'restrict_to_banking.pass' is missing (give --pass-threshold to select by score)"))
     }
 
     @Test func topicComesFromTheRecordFieldBeforeTheVerdict() {

@@ -40,5 +40,7 @@ import Testing
         #expect(records.map { $0["type"]?.string } == ["rejected", "rejected", "rejected"])
         #expect(records.map { $0.value(atPath: "error.param")?.string } == ["metadata", "metadata", "user"])
         #expect(records.allSatisfy { $0["status"] == 400 && $0["endpoint"] == "/v1/chat/completions" })
+        #expect(records.allSatisfy { $0["model"]?.string == "serving-tiny" || $0["model"]?.string?.isEmpty == false },
+                "a refusal names the serving model, for windows grouped by model")
     }
 }
