@@ -1,15 +1,16 @@
 // An incremental recogniser of JSON text matching a `JSONSchema`, byte by byte (UTF-8), for
 // constrained decoding: it accepts exactly the byte strings that are prefixes of some value the
 // schema allows (in the writing docs/structured-output.md describes: no whitespace after the
-// value, at most 20 whitespace bytes in a row, numbers of at most 16 integer and 16 fraction
+// value, between tokens one space or a newline and at most 20 spaces or tabs, numbers of at most
+// 16 integer and 16 fraction
 // digits, no \u escapes of surrogates). It is a value type: copy it to try a token.
 import JSON
 import Tokenizers
 
 public struct JSONRecognizer: Sendable {
-    /// Whitespace bytes allowed in a row between tokens of the JSON text (llama.cpp's JSON grammar
-    /// allows a newline and up to 20 spaces or tabs); a model that would pad forever cannot.
-    static let maxWhitespaceRun = 20
+    /// Whitespace between tokens of the JSON text is one space, or a newline and at most this many
+    /// spaces or tabs (llama.cpp's JSON grammar): a model that would pad forever cannot.
+    static let maxIndent = 20
     static let maxDigits = 16
     static let maxExponentDigits = 3
 
@@ -57,7 +58,7 @@ public struct JSONRecognizer: Sendable {
 
     private struct Path: Sendable {
         var stack: [Frame]
-        /// Whitespace bytes just read in a row.
+        /// The whitespace just read: 0 none, -1 a space, n > 0 a newline and n - 1 spaces or tabs.
         var whitespace: Int
 
         /// Closed, or a top-level number or literal that may end here.
@@ -134,11 +135,16 @@ public struct JSONRecognizer: Sendable {
 
     private static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
 
-    /// Whitespace where the grammar allows it: accepted while the run is short enough.
-    private static func whitespace(_ p: Path, into out: inout [Path]) {
-        guard p.whitespace < maxWhitespaceRun else { return }
-        var p = p
-        p.whitespace += 1
+    /// A whitespace byte where the grammar allows whitespace: one space, or a newline followed by
+    /// at most `maxIndent` spaces or tabs.
+    private static func whitespace(_ path: Path, _ b: UInt8, into out: inout [Path]) {
+        var p = path
+        switch (p.whitespace, b) {
+        case (0, 0x20): p.whitespace = -1
+        case (0, 0x0A): p.whitespace = 1
+        case (1...maxIndent, 0x20), (1...maxIndent, 0x09): p.whitespace += 1
+        default: return
+        }
         out.append(p)
     }
 
@@ -152,7 +158,7 @@ public struct JSONRecognizer: Sendable {
         case .value(let node):
             if space {
                 p.stack.append(top)
-                return whitespace(p, into: &out)
+                return whitespace(p, b, into: &out)
             }
             startValue(node, p, b, into: &out)
 
@@ -186,7 +192,7 @@ public struct JSONRecognizer: Sendable {
         case .array(var a):
             if space {
                 p.stack.append(top)
-                return whitespace(p, into: &out)
+                return whitespace(p, b, into: &out)
             }
             switch a.phase {
             case .start where b == 0x5D, .afterValue where b == 0x5D:
@@ -216,7 +222,7 @@ public struct JSONRecognizer: Sendable {
                 out.append(p)
             case _ where space:
                 p.stack.append(top)
-                whitespace(p, into: &out)
+                whitespace(p, b, into: &out)
             case .start, .afterValue:
                 if b == 0x7D {
                     guard o.mayClose else { return }

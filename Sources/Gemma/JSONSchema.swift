@@ -83,7 +83,7 @@ public struct JSONSchema: Sendable {
     /// Compiles `schema`; throws `GemmaError.invalidParameter(name: parameter, ...)` naming the first
     /// keyword outside the subset, a malformed value, or a schema no value can satisfy.
     public init(_ schema: JSONValue, parameter: String = "response_format") throws {
-        root = try Compiler(parameter: parameter).node(schema, path: "schema")
+        root = try Compiler(parameter: parameter, root: schema).node(schema, path: "schema")
     }
 
     /// Whether `value` satisfies the schema; the reason when not.
@@ -93,12 +93,20 @@ public struct JSONSchema: Sendable {
     static let ignored: Set<String> = ["description", "title", "$schema"]
     static let supported: Set<String> = [
         "type", "properties", "required", "additionalProperties", "items", "enum", "const",
-        "minItems", "maxItems", "minLength", "maxLength", "anyOf",
+        "minItems", "maxItems", "minLength", "maxLength", "anyOf", "$ref", "$defs", "definitions",
     ]
 }
 
-private struct Compiler {
+private final class Compiler {
     let parameter: String
+    let root: JSONValue
+    /// The `$ref`s being compiled, outermost first: one met again is a recursion.
+    var resolving: [String] = []
+
+    init(parameter: String, root: JSONValue) {
+        self.parameter = parameter
+        self.root = root
+    }
 
     func fail(_ message: String) -> GemmaError { .invalidParameter(name: parameter, message: message) }
 
@@ -111,8 +119,11 @@ private struct Compiler {
             throw fail("the JSON Schema keyword '\(key)' (at \(path)) is not supported; supported: "
                 + JSONSchema.supported.sorted().joined(separator: ", "))
         }
+        if let ref = o["$ref"] {
+            return try reference(ref, o, path: path)
+        }
         if let branches = o["anyOf"] {
-            if let other = o.keys.first(where: { JSONSchema.supported.contains($0) && $0 != "anyOf" }) {
+            if let other = o.keys.first(where: { JSONSchema.supported.contains($0) && !["anyOf", "$defs", "definitions"].contains($0) }) {
                 throw fail("'anyOf' (at \(path)) cannot be combined with '\(other)'; put it in each alternative")
             }
             guard let list = branches.array, !list.isEmpty else { throw fail("\(path).anyOf must be a non-empty array") }
@@ -168,6 +179,27 @@ private struct Compiler {
             return JSONSchema.Node(kinds: kinds, literals: kept)
         }
         return built
+    }
+
+    /// `$ref` to `#/$defs/<name>` or `#/definitions/<name>` of the root schema (as Pydantic writes
+    /// nested models), alone beside annotations; a recursive reference is refused.
+    func reference(_ ref: JSONValue, _ o: JSONObject, path: String) throws -> JSONSchema.Node {
+        if let other = o.keys.first(where: { JSONSchema.supported.contains($0) && !["$ref", "$defs", "definitions"].contains($0) }) {
+            throw fail("'$ref' (at \(path)) cannot be combined with '\(other)'")
+        }
+        guard let target = ref.string, target.hasPrefix("#/") else {
+            throw fail("\(path).$ref must be a string '#/$defs/<name>', got \(ref)")
+        }
+        let parts = target.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, ["$defs", "definitions"].contains(parts[0]),
+              let schema = root[parts[0]]?[parts[1].replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
+        else { throw fail("\(path).$ref '\(target)' names no schema of the root's $defs or definitions") }
+        guard !resolving.contains(target) else {
+            throw fail("\(path).$ref '\(target)' is recursive; recursive schemas are not supported")
+        }
+        resolving.append(target)
+        defer { resolving.removeLast() }
+        return try node(schema, path: target)
     }
 
     func kinds(_ type: JSONValue?, path: String) throws -> JSONSchema.Kinds {
