@@ -128,8 +128,9 @@ public struct Sampler: Sendable {
                                 filter: (any TokenFilter)?) -> Int? {
         Self.adjust(&logits, parameters, history: history, outputCounts: outputCounts)
         if parameters.temperature == 0 {
-            guard let filter else { return Sampler.argmax(logits) }
-            for id in Self.best(logits, count: 64) where filter.accepts(id) { return id }
+            let top = Sampler.argmax(logits)
+            guard let filter, !filter.accepts(top) else { return top }
+            for id in Self.best(logits, count: 64).dropFirst() where filter.accepts(id) { return id }
             filter.mask(&logits)
             let id = Sampler.argmax(logits)
             return logits[id] > -.infinity ? id : nil

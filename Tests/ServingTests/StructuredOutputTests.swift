@@ -157,6 +157,7 @@ import TestSupport
             (#","logit_bias":{"7":150}"#, "logit_bias"), (#","logit_bias":{"999999":1}"#, "logit_bias"),
             (#","mystery_knob":1"#, "mystery_knob"), (#","response_format":{"type":"yaml"}"#, "response_format"),
             (#","response_format":{"type":"json_object"},"stop":["}"]"#, "stop"), (#","reasoning_effort":"high""#, "reasoning_effort"),
+            (#","temperature":"hot""#, "temperature"), (#","stop":["a",3]"#, "stop"),
         ]
         for (field, param) in fieldCases {
             for stream in ["", #","stream":true"#] {
@@ -176,6 +177,46 @@ import TestSupport
         let echo = try await server.post("/v1/completions", #"{"prompt":"hi","max_tokens":2,"echo":true}"#)
         #expect(echo.status == 400 && echo.json?.value(atPath: "error.param") == "echo", "\(echo.text)")
         try await server.stop()
+    }
+
+    /// A filter over token ids, for the sampler's constrained draws.
+    struct Only: TokenFilter {
+        let allowed: Set<Int>
+        func accepts(_ token: Int) -> Bool { allowed.contains(token) }
+        func mask(_ logits: inout [Float]) {
+            for i in logits.indices where !allowed.contains(i) { logits[i] = -.infinity }
+        }
+    }
+
+    /// Constrained draws: greedy takes the best accepted token (also beyond the 64 best), sampling
+    /// only ever returns accepted tokens, in proportion to their probabilities, and nil comes back
+    /// when no token is accepted.
+    @Test func constrainedSamplingPicksOnlyAcceptedTokens() {
+        var logits = (0..<200).map { Float(200 - $0) / 10 }  // token 0 best
+        var greedy = Sampler(SamplingParameters())
+        #expect(greedy.sample(&logits, history: [], outputCounts: [:], filter: Only(allowed: [7, 9])) == 7)
+        logits = (0..<200).map { Float(200 - $0) / 10 }
+        #expect(greedy.sample(&logits, history: [], outputCounts: [:], filter: Only(allowed: [150, 170])) == 150)
+        logits = (0..<200).map { Float(200 - $0) / 10 }
+        #expect(greedy.sample(&logits, history: [], outputCounts: [:], filter: Only(allowed: [])) == nil)
+
+        // Tokens 0-3 equally likely; only 2 and 3 accepted: each about half the draws.
+        var sampler = Sampler(SamplingParameters(temperature: 1, seed: 4))
+        var counts: [Int: Int] = [:]
+        for _ in 0..<2000 {
+            var l: [Float] = [5, 5, 5, 5] + Array(repeating: -5, count: 60)
+            counts[sampler.sample(&l, history: [], outputCounts: [:], filter: Only(allowed: [2, 3])) ?? -1, default: 0] += 1
+        }
+        #expect(Set(counts.keys) == [2, 3])
+        #expect(abs((counts[2] ?? 0) - 1000) < 120, "\(counts)")
+        // The same seed and filter draw the same tokens.
+        var a = Sampler(SamplingParameters(temperature: 0.9, topP: 0.8, seed: 11))
+        var b = Sampler(SamplingParameters(temperature: 0.9, topP: 0.8, seed: 11))
+        for _ in 0..<50 {
+            var l1 = (0..<64).map { Float($0 % 7) }, l2 = l1
+            #expect(a.sample(&l1, history: [], outputCounts: [:], filter: Only(allowed: [3, 10, 40]))
+                == b.sample(&l2, history: [], outputCounts: [:], filter: Only(allowed: [3, 10, 40])))
+        }
     }
 
     /// OpenAI's definition, exactly: logit -= frequency * count + presence * (count > 0).
