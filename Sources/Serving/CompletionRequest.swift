@@ -6,8 +6,8 @@ import Records
 /// filter would answer: `messages` or `prompt` plus the overrides it understands (`max_tokens`,
 /// `temperature`, `top_p`, `seed`, `stop`, `top_logprobs`, `frequency_penalty`, `presence_penalty`,
 /// `logit_bias`, `response_format`, llama.cpp's `top_k`, `repetition_penalty`, and vLLM's
-/// `continue_final_message`); a field it cannot honour is a 400 naming it. Answering that record with `RecordInference` is what makes
-/// the server's answers equal the filter's for the same seed.
+/// `continue_final_message`); a field it cannot honour is a 400 naming it. Answering that record
+/// with `RecordInference` is what makes the server's answers equal the filter's for the same seed.
 struct CompletionRequest: Sendable {
     enum Kind: Sendable {
         case chat, completion
@@ -105,14 +105,16 @@ struct CompletionRequest: Sendable {
         record = r
     }
 
-    /// Body fields read above, and fields accepted that change nothing in the answer (named in the
-    /// man page, "Fields that change nothing"). Any other field is a 400 naming it.
+    /// Body fields read above (by both endpoints, then by one), and fields accepted that change
+    /// nothing in the answer (the man page's REQUEST FIELDS lists them). Any other field is a 400
+    /// naming it.
     static let readFields: Set<String> = [
-        "messages", "prompt", "n", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature",
-        "top_p", "seed", "stop", "top_k", "repetition_penalty", "min_tokens", "frequency_penalty", "presence_penalty",
-        "logit_bias", "response_format", "logprobs", "top_logprobs", "metadata", "user", "continue_final_message",
-        "add_generation_prompt",
+        "n", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop",
+        "top_k", "repetition_penalty", "min_tokens", "frequency_penalty", "presence_penalty", "logit_bias",
+        "response_format", "logprobs", "metadata", "user",
     ]
+    static let chatFields: Set<String> = ["messages", "top_logprobs", "continue_final_message", "add_generation_prompt"]
+    static let completionFields: Set<String> = ["prompt"]
     static let ineffectiveFields: Set<String> = [
         "model", "store", "service_tier", "service_level", "parallel_tool_calls", "prompt_cache_key",
         "safety_identifier", "prediction",
@@ -122,7 +124,8 @@ struct CompletionRequest: Sendable {
     /// list, "none" and "auto" without tools change nothing), `echo`, `best_of` > 1, `suffix`,
     /// `modalities` other than text, and every field not known.
     private static func refuseUnhonoured(_ b: JSONObject, kind: Kind) throws {
-        for (name, value) in b where !readFields.contains(name) && !ineffectiveFields.contains(name) {
+        let read = readFields.union(kind == .chat ? chatFields : completionFields)
+        for (name, value) in b where !read.contains(name) && !ineffectiveFields.contains(name) {
             let harmless: Bool
             switch name {
             case "tools", "functions": harmless = value.isNull || value.array?.isEmpty == true

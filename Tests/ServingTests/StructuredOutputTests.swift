@@ -176,6 +176,11 @@ import TestSupport
         #expect(completion.status == 200, "\(completion.text)")
         let echo = try await server.post("/v1/completions", #"{"prompt":"hi","max_tokens":2,"echo":true}"#)
         #expect(echo.status == 400 && echo.json?.value(atPath: "error.param") == "echo", "\(echo.text)")
+        // Each endpoint's own fields only: a prompt sent to the chat endpoint is not ignored.
+        let stray = try await server.post("/v1/chat/completions", chat + #","prompt":"hi"}"#)
+        #expect(stray.status == 400 && stray.json?.value(atPath: "error.param") == "prompt", "\(stray.text)")
+        let strayMessages = try await server.post("/v1/completions", #"{"prompt":"hi","messages":[]}"#)
+        #expect(strayMessages.status == 400 && strayMessages.json?.value(atPath: "error.param") == "messages")
         try await server.stop()
     }
 
