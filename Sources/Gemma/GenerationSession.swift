@@ -31,6 +31,10 @@ public final class GenerationSession: @unchecked Sendable {
     private var sampler: Sampler
     private var history: [Int]
     private var generated: [Int] = []
+    /// How often each token was generated, for the frequency and presence penalties.
+    private var outputCounts: [Int: Int] = [:]
+    /// The JSON text so far, under `request.format`.
+    private var recognizer: JSONRecognizer?
     private var logprobs: [TokenLogprob]?
     private var sentLogprobs = 0
     private var decoder: StreamingDecoder
@@ -58,6 +62,8 @@ public final class GenerationSession: @unchecked Sendable {
         let prompt = request.promptIDs
         guard !prompt.isEmpty else { throw GemmaError.emptyPrompt }
         let model = generator.model
+        try request.checkCombinations(vocabularySize: model.config.vocabularySize)
+        recognizer = request.format.map(JSONRecognizer.init)
         let limit = model.config.contextLength
         guard prompt.count < limit else { throw GemmaError.contextOverflow(needed: prompt.count + 1, limit: limit) }
         maxTokens = min(request.maxTokens, limit - prompt.count)
@@ -85,7 +91,13 @@ public final class GenerationSession: @unchecked Sendable {
         if generated.count < request.minTokens {
             for stop in generator.stopTokenIDs where stop < logits.count { logits[stop] = -.infinity }
         }
-        let id = sampler.sample(&logits, history: history)
+        let filter = recognizer.map {
+            JSONTokenFilter(recognizer: $0, tokens: generator.tokenBytes, endTokens: generator.stopTokenIDs)
+        }
+        guard let id = sampler.sample(&logits, history: history, outputCounts: outputCounts, filter: filter) else {
+            // No token continues the JSON text (cannot happen with a byte-fallback vocabulary).
+            return end()
+        }
         if ttft == nil { ttft = elapsed() }
         if let lp, let k = request.topLogprobs {
             logprobs?.append(TokenLogprob(
@@ -98,10 +110,16 @@ public final class GenerationSession: @unchecked Sendable {
         }
         generated.append(id)
         history.append(id)
+        outputCounts[id, default: 0] += 1
+        if recognizer != nil {
+            recognizer!.feed(generator.tokenBytes[id])
+            // The value is closed: nothing but the end may follow, so the generation ends here.
+            if !recognizer!.canContinue { finish = .stop }
+        }
         // Before min_tokens the text goes out as it is: a stop string there does not end it.
         let piece = decoder.feed(id)
         release(generated.count <= request.minTokens ? piece : stopper.feed(piece))
-        if stopper.matched {
+        if stopper.matched || finish == .stop {
             finish = .stop
             done = true
         }

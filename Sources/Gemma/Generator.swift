@@ -17,15 +17,38 @@ public struct GenerationRequest: Sendable {
     /// and stop strings do not end the generation (vLLM's and llama.cpp's `min_tokens`). At most
     /// `maxTokens`; the end of the context still ends it.
     public var minTokens: Int
+    /// Constrained decoding: the answer is JSON text the schema allows (`JSONRecognizer`), and an
+    /// end token is sampled only once that text is a whole value (the generation also ends by
+    /// itself when nothing may follow). Excludes `stop` strings and `minTokens`.
+    public var format: JSONSchema?
 
     public init(promptIDs: [Int], maxTokens: Int = 256, sampling: SamplingParameters = .init(),
-                stop: [String] = [], topLogprobs: Int? = nil, minTokens: Int = 0) {
+                stop: [String] = [], topLogprobs: Int? = nil, minTokens: Int = 0, format: JSONSchema? = nil) {
+        self.format = format
         self.promptIDs = promptIDs
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
         self.topLogprobs = topLogprobs
         self.minTokens = minTokens
+    }
+}
+
+extension GenerationRequest {
+    /// What the model's vocabulary and the other settings decide: `logit_bias` ids inside the
+    /// vocabulary, and no stop strings or `minTokens` with a `format` (a stop string would cut the
+    /// JSON value; the value may be complete before `minTokens`).
+    public func checkCombinations(vocabularySize: Int) throws {
+        if let id = sampling.logitBias.keys.sorted().first(where: { $0 >= vocabularySize }) {
+            throw GemmaError.invalidParameter(name: "logit_bias", message: "token \(id) is outside the vocabulary (size \(vocabularySize))")
+        }
+        guard format != nil else { return }
+        if !stop.isEmpty {
+            throw GemmaError.invalidParameter(name: "stop", message: "stop strings cannot be combined with response_format (one would cut the JSON value)")
+        }
+        if minTokens > 0 {
+            throw GemmaError.invalidParameter(name: "min_tokens", message: "min_tokens cannot be combined with response_format (the value may be complete sooner)")
+        }
     }
 }
 
@@ -67,6 +90,18 @@ public final class Generator: @unchecked Sendable {
     public let tokenizer: any TextTokenizer
     /// Tokens that end a generation: the model's EOS ids and <end_of_turn>.
     public let stopTokenIDs: Set<Int>
+    private let tokenBytesLock = NSLock()
+    private var tokenBytesTable: TokenBytes?
+
+    /// Each token's bytes, built on first use (constrained decoding).
+    public var tokenBytes: TokenBytes {
+        tokenBytesLock.lock()
+        defer { tokenBytesLock.unlock() }
+        if let table = tokenBytesTable { return table }
+        let table = TokenBytes(tokenizer)
+        tokenBytesTable = table
+        return table
+    }
 
     public init(model: GemmaModel, tokenizer: any TextTokenizer) {
         self.model = model

@@ -2,8 +2,8 @@ import Gemma
 import Records
 
 /// Generation settings of a run: defaults from flags, overridable per record by fields of the same
-/// name (`max_tokens`, `temperature`, `top_p`, `top_k`, `repetition_penalty`, `seed`, `stop`,
-/// `top_logprobs`, `min_tokens`).
+/// name (`max_tokens`, `temperature`, `top_p`, `top_k`, `repetition_penalty`, `frequency_penalty`,
+/// `presence_penalty`, `logit_bias`, `seed`, `stop`, `top_logprobs`, `min_tokens`, `response_format`).
 public struct InferenceSettings: Sendable, Equatable {
     /// Generated tokens at most; the prompt does not count.
     public var maxTokens: Int = 256
@@ -14,6 +14,8 @@ public struct InferenceSettings: Sendable, Equatable {
     public var minTokens: Int = 0
     /// A system message put before each `question` (not applied to raw prompts).
     public var system: String?
+    /// The answer's form (`response_format`); nil for free text.
+    public var responseFormat: ResponseFormat?
 
     public init() {}
 
@@ -27,6 +29,14 @@ public struct InferenceSettings: Sendable, Equatable {
         if let v = r["repetition_penalty"], !v.isNull {
             s.sampling.repetitionPenalty = try Self.float(v, "repetition_penalty")
         }
+        if let v = r["frequency_penalty"], !v.isNull {
+            s.sampling.frequencyPenalty = try Self.float(v, "frequency_penalty")
+        }
+        if let v = r["presence_penalty"], !v.isNull {
+            s.sampling.presencePenalty = try Self.float(v, "presence_penalty")
+        }
+        if let v = r["logit_bias"], !v.isNull { s.sampling.logitBias = try Self.logitBias(v) }
+        if let v = r["response_format"], !v.isNull { s.responseFormat = try ResponseFormat(v) }
         if let v = r["seed"], !v.isNull { s.sampling.seed = UInt64(try Self.int(v, "seed", min: 0)) }
         if let v = r["top_logprobs"], !v.isNull { s.topLogprobs = try Self.int(v, "top_logprobs", min: 0) }
         if let v = r["min_tokens"], !v.isNull { s.minTokens = try Self.int(v, "min_tokens", min: 0) }
@@ -48,6 +58,22 @@ public struct InferenceSettings: Sendable, Equatable {
         }
         try s.sampling.validate()
         return s
+    }
+
+    /// OpenAI's `logit_bias`: token ids (as strings) to numbers.
+    static func logitBias(_ v: JSONValue) throws -> [Int: Float] {
+        guard let o = v.object else {
+            throw GemmaError.invalidParameter(name: "logit_bias", message: "must be an object of token ids to numbers, got \(v.kindName)")
+        }
+        var bias: [Int: Float] = [:]
+        for (key, value) in o {
+            guard let id = Int(key), id >= 0, let b = value.double, b.isFinite else {
+                throw GemmaError.invalidParameter(
+                    name: "logit_bias", message: "'\(key)': \(value) must map a token id to a number")
+            }
+            bias[id] = Float(b)
+        }
+        return bias
     }
 
     static func int(_ v: JSONValue, _ name: String, min: Int) throws -> Int {

@@ -39,7 +39,7 @@ public struct RecordInference: Sendable {
             return try score(record, promptIDs: ids, field: field, settings: s)
         }
         let request = GenerationRequest(promptIDs: ids, maxTokens: s.maxTokens, sampling: s.sampling, stop: s.stop,
-                                        topLogprobs: s.topLogprobs, minTokens: s.minTokens)
+                                        topLogprobs: s.topLogprobs, minTokens: s.minTokens, format: s.responseFormat?.schema)
         let result = try wrap {
             if let generate { return try generate(request, onPiece) }
             return try model.generator.generate(request, onPiece: onPiece)

@@ -90,6 +90,9 @@ struct CompletionHandler: Sendable {
         do {
             let settings = try engine.settings.overridden(by: request.record)
             let ids = try PromptInput(record: request.record).tokenIDs(for: engine.model, system: settings.system)
+            try GenerationRequest(promptIDs: ids, sampling: settings.sampling, stop: settings.stop, minTokens: settings.minTokens,
+                                  format: settings.responseFormat?.schema)
+                .checkCombinations(vocabularySize: engine.model.model.config.vocabularySize)
             let limit = engine.model.model.config.contextLength
             guard ids.count < limit else {
                 throw APIError(.badRequest,
@@ -192,13 +195,22 @@ struct CompletionHandler: Sendable {
         return out
     }
 
+    /// The field a record error names ("field 'stop[1]' must be ..." names `stop`).
+    static func field(in message: String) -> String? {
+        guard message.hasPrefix("field '") else { return nil }
+        let name = message.dropFirst(7).prefix { $0 != "'" && $0 != "[" && $0 != "." }
+        return name.isEmpty ? nil : String(name)
+    }
+
     /// What the client is told about a failure: a bad record or parameter is a 400, anything else
     /// a 500 whose message names the failure.
     static func apiError(_ error: Error) -> APIError {
         switch error {
         case let e as APIError: return e
-        case let e as RecordError: return .badRequest(e.description)
-        case let e as GemmaError: return .badRequest(e.description)
+        case let e as RecordError: return .badRequest(e.description, param: field(in: e.message))
+        case let e as GemmaError:
+            if case .invalidParameter(let name, _) = e { return .badRequest(e.description, param: name) }
+            return .badRequest(e.description)
         default: return APIError(.internalServerError, "Generation failed: \(error)", type: "server_error")
         }
     }

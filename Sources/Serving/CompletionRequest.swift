@@ -4,9 +4,10 @@ import Records
 
 /// An OpenAI `POST /v1/chat/completions` or `POST /v1/completions` body, read into the record the
 /// filter would answer: `messages` or `prompt` plus the overrides it understands (`max_tokens`,
-/// `temperature`, `top_p`, `seed`, `stop`, `top_logprobs`, llama.cpp's `top_k`, `repetition_penalty`,
-/// and vLLM's `continue_final_message`). Answering that record with `RecordInference` is what makes
-/// the server's answers equal the filter's for the same seed.
+/// `temperature`, `top_p`, `seed`, `stop`, `top_logprobs`, `frequency_penalty`, `presence_penalty`,
+/// `logit_bias`, `response_format`, llama.cpp's `top_k`, `repetition_penalty`, and vLLM's
+/// `continue_final_message`); a field it cannot honour is a 400 naming it. Answering that record
+/// with `RecordInference` is what makes the server's answers equal the filter's for the same seed.
 struct CompletionRequest: Sendable {
     enum Kind: Sendable {
         case chat, completion
@@ -79,8 +80,14 @@ struct CompletionRequest: Sendable {
         for name in ["max_tokens", "max_completion_tokens"] {
             if let v = b[name], !v.isNull { r["max_tokens"] = v }
         }
-        for name in ["temperature", "top_p", "seed", "stop", "top_k", "repetition_penalty", "min_tokens"] {
+        for name in ["temperature", "top_p", "seed", "stop", "top_k", "repetition_penalty", "min_tokens",
+                     "frequency_penalty", "presence_penalty", "logit_bias", "response_format"] {
             if let v = b[name], !v.isNull { r[name] = v }
+        }
+        try Self.refuseUnhonoured(b, kind: kind)
+        if r["continue_final_message"] == true, let f = b["response_format"], !f.isNull, f["type"] != "text" {
+            throw APIError.badRequest("'response_format' cannot be combined with 'continue_final_message'.",
+                                      param: "response_format")
         }
         try Self.logprobs(b, kind: kind, into: &r)
         // OpenAI's `metadata` (string values, for filtering stored completions) and `user` are
@@ -96,6 +103,44 @@ struct CompletionRequest: Sendable {
             r["user"] = u
         }
         record = r
+    }
+
+    /// Body fields read above (by both endpoints, then by one), and fields accepted that change
+    /// nothing in the answer (the man page's REQUEST FIELDS lists them). Any other field is a 400
+    /// naming it.
+    static let readFields: Set<String> = [
+        "n", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop",
+        "top_k", "repetition_penalty", "min_tokens", "frequency_penalty", "presence_penalty", "logit_bias",
+        "response_format", "logprobs", "metadata", "user",
+    ]
+    static let chatFields: Set<String> = ["messages", "top_logprobs", "continue_final_message", "add_generation_prompt"]
+    static let completionFields: Set<String> = ["prompt"]
+    static let ineffectiveFields: Set<String> = [
+        "model", "store", "service_tier", "service_level", "parallel_tool_calls", "prompt_cache_key",
+        "safety_identifier", "prediction",
+    ]
+
+    /// A 400 for what would change the answer and cannot be done: tools and functions (an empty
+    /// list, "none" and "auto" without tools change nothing), `echo`, `best_of` > 1, `suffix`,
+    /// `modalities` other than text, and every field not known.
+    private static func refuseUnhonoured(_ b: JSONObject, kind: Kind) throws {
+        let read = readFields.union(kind == .chat ? chatFields : completionFields)
+        for (name, value) in b where !read.contains(name) && !ineffectiveFields.contains(name) {
+            let harmless: Bool
+            switch name {
+            case "tools", "functions": harmless = value.isNull || value.array?.isEmpty == true
+            case "tool_choice", "function_call": harmless = value.isNull || value.string == "none" || value.string == "auto"
+            case "echo" where kind == .completion: harmless = value.isNull || value.bool == false
+            case "best_of" where kind == .completion: harmless = value.isNull || value.int == 1
+            case "suffix" where kind == .completion: harmless = value.isNull || value.string == ""
+            case "modalities": harmless = value.isNull || value.array == ["text"]
+            default:
+                throw APIError.badRequest("Unknown parameter '\(name)': this server does not support it.", param: name)
+            }
+            guard harmless else {
+                throw APIError.badRequest("'\(name)' is not supported by this server (got \(value)).", param: name)
+            }
+        }
     }
 
     /// The completions API takes a string or an array holding one string (n prompts would need n

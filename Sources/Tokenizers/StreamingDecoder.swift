@@ -85,7 +85,7 @@ public struct StreamingDecoder: Sendable {
     }
 
     /// Length a lead byte announces, or 1 for ASCII and bytes that cannot start a sequence.
-    private static func sequenceLength(_ b: UInt8) -> Int {
+    public static func sequenceLength(_ b: UInt8) -> Int {
         switch b {
         case 0xC2...0xDF: return 2
         case 0xE0...0xEF: return 3
@@ -96,7 +96,7 @@ public struct StreamingDecoder: Sendable {
 
     /// Whether `byte` may follow at position `index` of a sequence led by `lead` (Unicode Table 3-7:
     /// excludes overlong forms, surrogates, and code points above U+10FFFF).
-    private static func continuationValid(lead: UInt8, index: Int, byte: UInt8) -> Bool {
+    public static func continuationValid(lead: UInt8, index: Int, byte: UInt8) -> Bool {
         if index == 1 {
             switch lead {
             case 0xE0: return (0xA0...0xBF).contains(byte)
