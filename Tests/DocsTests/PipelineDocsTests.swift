@@ -138,6 +138,20 @@ struct PipelineDocsTests {
         #expect(health?["model"]?.string == "merged" && (health?["reloads"]?.int ?? 0) >= 1, "/health: \(String(describing: health)) \(context)")
     }
 
+    /// scripts/setup --prefix copies only a complete build, and --copy-only asks for a prefix:
+    /// both stop with status 2 before anything is installed or built.
+    @Test func setupPrefixRefusesWhatItCannotCopy() throws {
+        let sandbox = try PageSandbox()
+        try FileManager.default.removeItem(atPath: sandbox.file(".build/release"))
+        try FileManager.default.createDirectory(atPath: sandbox.file(".build/release"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: productsDirectory(containing: "judge").path + "/judge", toPath: sandbox.file(".build/release/judge"))
+        let partial = try runProgram(sandbox.file("scripts/setup"), ["--prefix", sandbox.file("home/.local"), "--copy-only"])
+        #expect(partial.status == 2 && partial.stderr.contains(".build/release/gemma-infer is not built"), "\(partial.status): \(partial.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.file("home/.local/bin/judge")), "copied from a partial build")
+        let noPrefix = try runProgram(sandbox.file("scripts/setup"), ["--copy-only"])
+        #expect(noPrefix.status == 2 && noPrefix.stderr.contains("--copy-only needs --prefix"), "\(noPrefix.status): \(noPrefix.stderr)")
+    }
+
     // MARK: The script
 
     /// The line of the page where each ```sh block starts.
