@@ -87,6 +87,10 @@ struct PipelineDocsTests {
         case "README.md": try Self.checkReadme(sandbox, run, context)
         case "examples/pipelines/README.md":
             try Self.checkLiveLoop(sandbox, run, context)
+            // retrain-from-folder.sh: one step at its learning rate, and a merged model.
+            let steps = try sandbox.records("from-folder/train-log.jsonl").filter { $0["split"]?.string == "train" }
+            #expect(steps.count == 1 && (steps.first?["learning_rate"]?.double ?? 0) > 0, "retrain-from-folder.sh: \(steps) \(context)")
+            #expect(sandbox.size("from-folder/merged.gguf") > 100_000_000, "retrain-from-folder.sh merged no model: \(context)")
             // judge-with-hosted-model.sh asked the stand-in for OpenAI once per record, and windowed.
             #expect(hosted.requests.count == 6, "\(hosted.requests.count) requests to the hosted model: \(context)")
             let windows = try sandbox.records("windows.jsonl")
