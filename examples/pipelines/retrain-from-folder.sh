@@ -7,6 +7,7 @@
 #
 # Writes out/pairs.jsonl, out/train-log.jsonl, out/adapter.tar.gz and out/merged.gguf. Deploy by
 # renaming merged.gguf over the file `gemma-infer serve --model` names, then `kill -HUP` the server.
+# RETRAIN_MAX_STEPS=N stops training after N steps (a quick try; the warm-up is then skipped).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${FEEDBACKLOOP_BIN:-$here/.build/release}
@@ -19,7 +20,9 @@ cat "$folder"/*.jsonl \
       --reference "$here/examples/banking/train.jsonl" --held-out "$here/examples/banking/eval.jsonl" \
       --mix "$here/examples/banking/train.jsonl" --mix-ratio 4 --summary "$out/pairs-summary.json" \
       -o "$out/pairs.jsonl" || [ $? -eq 1 ]
-"$bin/orpo-train" "$out/pairs.jsonl" --model "$model" --r 16 --alpha 32 --lr 4e-4 --warmup-ratio 0.1 \
-    --epochs 2 --max-length 192 -o "$out/adapter.tar.gz" > "$out/train-log.jsonl"
+schedule=(--warmup-ratio 0.1 --epochs 2)
+[ -n "${RETRAIN_MAX_STEPS:-}" ] && schedule=(--warmup-steps 0 --max-steps "$RETRAIN_MAX_STEPS")
+"$bin/orpo-train" "$out/pairs.jsonl" --model "$model" --r 16 --alpha 32 --lr 4e-4 "${schedule[@]}" \
+    --max-length 192 -o "$out/adapter.tar.gz" > "$out/train-log.jsonl"
 "$bin/lora-merge" --model "$model" --adapter "$out/adapter.tar.gz" -o "$out/merged.gguf" --type q8_0
 echo "retrain-from-folder: $(wc -l < "$out/pairs.jsonl") pairs; merged model in $out/merged.gguf" >&2
