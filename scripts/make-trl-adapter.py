@@ -105,6 +105,10 @@ def main():
     shutil.rmtree(a.out, ignore_errors=True)
     os.makedirs(a.out)
     trainer.model.save_pretrained(os.path.join(a.out, "adapter"))
+    # PEFT also writes a model-card template; the fixture is the adapter's two files.
+    card = os.path.join(a.out, "adapter", "README.md")
+    if os.path.exists(card):
+        os.remove(card)
     with open(os.path.join(a.out, "pairs.jsonl"), "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")

@@ -46,19 +46,8 @@ public struct TrafficFeatures {
         switch record["type"]?.string {
         case "feedback":
             isFeedback = true
-            let rating: UserRating?
-            do { rating = try UserRating(feedbackRecord: record) } catch let e as RatingError {
-                throw RecordError("feedback record: \(e.description)")
-            }
-            if let rating {
-                judgements.append((name: "user_feedback", outcome: .scored(rating.normalized, passed: rating.passed)))
-            } else {
-                // Without a scale: the score as it is, passing by the pass threshold.
-                guard let score = try Self.number(record, "score") else {
-                    throw RecordError("feedback record without 'scale' and 'rating' needs a numeric 'score'")
-                }
-                judgements.append((name: "user_feedback", outcome: .scored(score, passed: nil)))
-            }
+            let (score, passed) = try UserRating.outcome(ofFeedback: record)
+            judgements.append((name: "user_feedback", outcome: .scored(score, passed: passed)))
             return
         case "rejected":
             isRejected = true

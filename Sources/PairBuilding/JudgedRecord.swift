@@ -83,25 +83,13 @@ public struct JudgedRecord: Sendable, Equatable {
     /// `metadata` into the feedback record). Returns the record and the user's `correction`.
     public static func feedback(_ record: JSONObject, location: RecordLocation,
                                 settings: PairBuildingSettings) throws -> (record: JudgedRecord, correction: String?) {
-        let rating: UserRating?
-        do { rating = try UserRating(feedbackRecord: record) } catch let e as RatingError {
-            throw RecordError("feedback record: \(e.description)")
-        }
-        // Without a scale (older logs): the numeric score as it is, selected by --pass-threshold.
-        let score: Double
-        if let rating {
-            score = rating.normalized
-        } else {
-            guard let value = record["score"]?.double else {
-                throw RecordError("feedback record without 'scale' and 'rating' needs a numeric 'score'")
-            }
-            score = value
-        }
+        // Without a scale (older logs) the score is as given and --pass-threshold selects.
+        let (score, passed) = try UserRating.outcome(ofFeedback: record)
         var judged = JudgedRecord(
             id: try optionalString(record, settings.idField) ?? location.description,
             question: try requiredString(record, settings.questionField),
             answer: try requiredString(record, settings.answerField),
-            score: score, passed: rating?.passed)
+            score: score, passed: passed)
         judged.topic = try topic(record.value(atPath: settings.topicField), field: settings.topicField, topics: settings.topics)
         let correction = try optionalString(record, "correction").flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
         return (judged, correction)

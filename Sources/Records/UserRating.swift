@@ -101,6 +101,23 @@ public struct UserRating: Equatable, Sendable {
     }
 }
 
+extension UserRating {
+    /// What a logged feedback record says, for the tools that read feedback: the rating's score on
+    /// [0, 1] and its pass; for a record with neither `scale` nor `rating` (as feedback was logged
+    /// before scales), its numeric `score` as it is and no pass, which the reader's threshold decides.
+    public static func outcome(ofFeedback record: JSONObject) throws -> (score: Double, passed: Bool?) {
+        let rating: UserRating?
+        do { rating = try UserRating(feedbackRecord: record) } catch let e as RatingError {
+            throw RecordError("feedback record: \(e.description)")
+        }
+        if let rating { return (rating.normalized, rating.passed) }
+        guard let score = record["score"]?.double, score.isFinite else {
+            throw RecordError("feedback record without 'scale' and 'rating' needs a numeric 'score'")
+        }
+        return (score, nil)
+    }
+}
+
 public struct RatingError: Error, CustomStringConvertible {
     public let field: String
     public let description: String

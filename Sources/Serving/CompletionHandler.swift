@@ -176,10 +176,7 @@ struct CompletionHandler: Sendable {
     private func finished(_ record: JSONObject, _ request: CompletionRequest) -> JSONObject {
         var out = record
         if let telemetry {
-            // A malformed or all-zero traceparent starts a trace of its own (checked here, so that a
-            // client cannot fill the server's stderr with the exporter's warnings).
-            let parent = SpanIDs(traceparent: request.traceparent)?.isValid == true ? request.traceparent : nil
-            let ids = telemetry.record(RequestSpan.make(request, record: out, end: Date()), parent: parent)
+            let ids = telemetry.record(RequestSpan.make(request, record: out, end: Date()), parent: request.traceparent)
             if ids.isValid {
                 out["trace_id"] = .string(ids.traceID)
                 out["span_id"] = .string(ids.spanID)

@@ -9,7 +9,7 @@ import Records
 /// scans the records already in it for answered requests (those with an `answer`) and keeps each
 /// one's id with the byte range of its line (about 100 bytes of memory per answer, no text); later
 /// answers are added as they are written. `answer(id:)` reads the line back. With `-` (standard
-/// output) nothing can be read back, so the last 100,000 answers are kept in memory instead.
+/// output) nothing can be read back, so the last 100,000 answers (up to 110,000) are kept in memory instead.
 public final class TrafficLog: @unchecked Sendable {
     private let writer: JSONLWriter
     private let lock = NSLock()
@@ -70,7 +70,8 @@ public final class TrafficLog: @unchecked Sendable {
                 lines[id] = (end, length)
             } else {
                 if recent.updateValue(record, forKey: id) == nil { recentOrder.append(id) }
-                if recentOrder.count > Self.recentLimit {
+                // The oldest tenth goes at once, so that the eviction's copy is not paid per answer.
+                if recentOrder.count > Self.recentLimit + Self.recentLimit / 10 {
                     let dropped = recentOrder.count - Self.recentLimit
                     for old in recentOrder.prefix(dropped) { recent[old] = nil }
                     recentOrder.removeFirst(dropped)

@@ -63,7 +63,9 @@ public final class Telemetry: Sendable {
     }
 
     /// Records one finished span and returns its ids. `parent` is a W3C `traceparent` value (the
-    /// span joins that trace as its child) or nil (a new trace).
+    /// span joins that trace as its child) or nil (a new trace); a malformed or all-zero one starts
+    /// a new trace too (checked here, so that whoever supplies it cannot fill stderr with the
+    /// exporter's warnings).
     @discardableResult
     public func record(_ span: SpanRecord, parent: String? = nil) -> SpanIDs {
         recordSpan(tracer, span, parent: parent)
@@ -71,7 +73,9 @@ public final class Telemetry: Sendable {
 
     private func recordSpan<T: Tracer>(_ tracer: T, _ record: SpanRecord, parent: String?) -> SpanIDs {
         var context = InstrumentationContext.topLevel
-        if let parent { tracer.extract(["traceparent": parent], into: &context, using: HeaderCarrier()) }
+        if let parent, SpanIDs(traceparent: parent)?.isValid == true {
+            tracer.extract(["traceparent": parent], into: &context, using: HeaderCarrier())
+        }
         let span = tracer.startSpan(record.name, context: context, ofKind: record.kind, at: Instant(record.start))
         span.attributes = record.attributes
         for event in record.events {

@@ -8,12 +8,10 @@ import Glibc
 
 /// The test server itself, driven over a raw socket where libcurl would hide what is being checked.
 @Suite struct LoopbackHTTPServerTests {
-    typealias RawSocket = RawClientSocket
-
     @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
         let server = try LoopbackHTTPServer(replies: [.text("one"), .text("two")])
         defer { server.stop() }
-        let socket = try RawSocket(port: server.port)
+        let socket = try RawClientSocket(port: server.port)
         socket.write("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(socket.read(until: "one").hasPrefix("HTTP/1.1 200 OK\r\n"))
         socket.write("POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nTrailer: t\r\n\r\n")
@@ -28,7 +26,7 @@ import Glibc
     @Test func answersExpectContinue() throws {
         let server = try LoopbackHTTPServer(replies: [.status(204)])
         defer { server.stop() }
-        let socket = try RawSocket(port: server.port)
+        let socket = try RawClientSocket(port: server.port)
         socket.write("PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
         #expect(socket.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 100 Continue"))
         socket.write("body")
@@ -39,7 +37,7 @@ import Glibc
     @Test func malformedRequestGetsA400() throws {
         let server = try LoopbackHTTPServer(replies: [.text("unused")])
         defer { server.stop() }
-        let socket = try RawSocket(port: server.port)
+        let socket = try RawClientSocket(port: server.port)
         socket.write("NONSENSE\r\n\r\n")
         #expect(socket.read(until: "malformed").hasPrefix("HTTP/1.1 400"))
         #expect(server.requests.isEmpty)
