@@ -35,6 +35,8 @@ public final class GenerationSession: @unchecked Sendable {
     private var outputCounts: [Int: Int] = [:]
     /// The JSON text so far, under `request.format`.
     private var recognizer: JSONRecognizer?
+    /// A token was put in place of the sampled one to close the JSON value within max_tokens.
+    private var closedByBudget = false
     private var logprobs: [TokenLogprob]?
     private var sentLogprobs = 0
     private var decoder: StreamingDecoder
@@ -94,9 +96,13 @@ public final class GenerationSession: @unchecked Sendable {
         let filter = recognizer.map {
             JSONTokenFilter(recognizer: $0, tokens: generator.tokenBytes, endTokens: generator.stopTokenIDs)
         }
-        guard let id = sampler.sample(&logits, history: history, outputCounts: outputCounts, filter: filter) else {
+        guard var id = sampler.sample(&logits, history: history, outputCounts: outputCounts, filter: filter) else {
             // No token continues the JSON text (cannot happen with a byte-fallback vocabulary).
             return end()
+        }
+        if let closing = closingToken(instead: id) {
+            id = closing
+            closedByBudget = true
         }
         if ttft == nil { ttft = elapsed() }
         if let lp, let k = request.topLogprobs {
@@ -113,8 +119,12 @@ public final class GenerationSession: @unchecked Sendable {
         outputCounts[id, default: 0] += 1
         if recognizer != nil {
             recognizer!.feed(generator.tokenBytes[id])
-            // The value is closed: nothing but the end may follow, so the generation ends here.
-            if !recognizer!.canContinue { finish = .stop }
+            // The value is closed: nothing but the end may follow, so the generation ends here
+            // (with `length` when max_tokens made it close early).
+            if !recognizer!.canContinue {
+                finish = closedByBudget ? .length : .stop
+                done = true
+            }
         }
         // Before min_tokens the text goes out as it is: a stop string there does not end it.
         let piece = decoder.feed(id)
@@ -125,6 +135,22 @@ public final class GenerationSession: @unchecked Sendable {
         }
         if done || generated.count >= maxTokens { return end() }
         pendingToken = id
+    }
+
+    /// Under `request.format`, the token to write instead of `id` when after `id` the tokens left
+    /// could not close the JSON value: the first byte of the value's shortest completion
+    /// (`JSONRecognizer.completion`), as a one-byte token. The value then still parses when
+    /// max_tokens cuts the generation; nil when `id` leaves room, or when no closing fits anyway.
+    private func closingToken(instead id: Int) -> Int? {
+        guard let recognizer, !generator.stopTokenIDs.contains(id) else { return nil }
+        let left = maxTokens - generated.count - 1
+        var after = recognizer
+        guard after.feed(generator.tokenBytes[id]) else { return nil }
+        // Each byte of a completion is one token at most (one-byte tokens).
+        guard let need = after.completion()?.count, need > left else { return nil }
+        guard let closing = recognizer.completion(), let first = closing.first, closing.count <= left + 1,
+              let token = generator.tokenBytes.singleByte[Int(first)] else { return nil }
+        return token
     }
 
     /// The outcome; complete once `isFinished`.

@@ -54,6 +54,188 @@ public struct JSONRecognizer: Sendable {
         (0...255).map { accepts(CollectionOfOne(UInt8($0))) }
     }
 
+    /// A short text that closes the value from here: what is left of an open string, number or
+    /// literal, the members an open object still requires and the items an open array still needs
+    /// (each the shortest value its schema allows), then the closing brackets. Empty when the text
+    /// is already a whole value; nil when none is found (a schema that refers to itself too deeply).
+    /// Checked against the recogniser before it is returned, so a text returned is always accepted
+    /// and complete. Constrained decoding closes a value with it when `max_tokens` would cut it.
+    public func completion() -> [UInt8]? {
+        if isComplete { return [] }
+        var best: [UInt8]?
+        for p in paths {
+            guard let text = Self.completion(of: p.stack), best.map({ text.count < $0.count }) ?? true else { continue }
+            var check = self
+            if check.feed(text), check.isComplete { best = text }
+        }
+        return best
+    }
+
+    /// The closing text of a stack of frames, top (last) first.
+    private static func completion(of stack: [Frame]) -> [UInt8]? {
+        var out: [UInt8] = []
+        for frame in stack.reversed() {
+            switch frame {
+            case .value(let node):
+                guard let v = shortestValue(node) else { return nil }
+                out += v
+            case .string(let lexer):
+                guard let rest = close(lexer) else { return nil }
+                out += rest
+            case .number(var lexer):
+                var n = 0
+                while !lexer.isComplete {
+                    guard n < 4, lexer.feed(0x30) else { return nil }
+                    out.append(0x30)
+                    n += 1
+                }
+            case .literal(let literal):
+                if literal.isComplete { continue }
+                guard let i = literal.candidates.min(by: { literal.literals[$0].count < literal.literals[$1].count })
+                else { return nil }
+                out += literal.literals[i][literal.position...]
+            case .array(let a):
+                var count = a.count
+                switch a.phase {
+                case .comma:
+                    guard let v = shortestValue(a.node.itemSchema) else { return nil }
+                    out += v
+                    count += 1
+                case .start, .afterValue: break
+                }
+                while count < a.node.minItems {
+                    guard let v = shortestValue(a.node.itemSchema) else { return nil }
+                    if count > 0 { out.append(0x2C) }
+                    out += v
+                    count += 1
+                }
+                out.append(0x5D)
+            case .object(let o):
+                var seen = o.seen
+                var members = 0
+                switch o.phase {
+                case .key(let bytes, let lexer):
+                    let name: String, schema: JSONSchema.Node
+                    if o.node.additionalSchema == nil {
+                        let unused = o.node.properties.filter { !seen.contains($0.name) && $0.escaped.starts(with: bytes) }
+                        guard let p = unused.first(where: { o.node.required.contains($0.name) }) ?? unused.first
+                        else { return nil }
+                        out += p.escaped[bytes.count...]
+                        out.append(0x22)
+                        (name, schema) = (p.name, p.schema)
+                    } else {
+                        guard let rest = close(lexer), let n = keyName(bytes + rest.dropLast()),
+                              let member = o.node.member(n) else { return nil }
+                        out += rest
+                        (name, schema) = (n, member)
+                    }
+                    guard let v = shortestValue(schema) else { return nil }
+                    out.append(0x3A)
+                    out += v
+                    seen.insert(name)
+                    members = 1
+                case .colon(let member):
+                    guard let v = shortestValue(member) else { return nil }
+                    out.append(0x3A)
+                    out += v
+                    members = 1
+                case .afterValue: members = 1
+                case .start: members = 0
+                case .comma: members = -1
+                }
+                guard let rest = requiredMembers(o.node, seen: seen, leadingComma: members > 0) else { return nil }
+                if members < 0 && rest.isEmpty {
+                    // After a comma a member must come: the shortest optional one.
+                    guard let extra = anyMember(o.node, seen: seen) else { return nil }
+                    out += extra
+                } else {
+                    out += rest
+                }
+                out.append(0x7D)
+            }
+        }
+        return out
+    }
+
+    /// The rest of an open string: what an open escape or UTF-8 sequence needs, letters up to
+    /// `minLength`, the closing quote.
+    private static func close(_ lexer: StringLexer) -> [UInt8]? {
+        var lexer = lexer
+        var out: [UInt8] = []
+        // An escape or a UTF-8 sequence takes at most 5 more bytes; then a letter per code point.
+        for _ in 0...(min(lexer.minLength, 1 << 16) + 6) {
+            var copy = lexer
+            if copy.feed(0x22) == .close { return out + [0x22] }
+            let current = lexer
+            guard let b = ([0x61, 0x30, 0x6E, 0x80, 0x90, 0xA0] as [UInt8]).first(where: {
+                var c = current
+                return c.feed($0) != .reject
+            }) else { return nil }
+            _ = lexer.feed(b)
+            out.append(b)
+        }
+        return nil
+    }
+
+    /// `"name":value` for each required member not yet written, in schema order, each after a
+    /// comma but the first (unless `leadingComma`).
+    private static func requiredMembers(_ node: JSONSchema.Node, seen: Set<String>, leadingComma: Bool,
+                                        depth: Int = 0) -> [UInt8]? {
+        let declared = node.properties.map(\.name)
+        let missing = declared.filter { node.required.contains($0) && !seen.contains($0) }
+            + node.required.subtracting(declared).subtracting(seen).sorted()
+        var out: [UInt8] = []
+        for (i, name) in missing.enumerated() {
+            guard let schema = node.member(name), let v = shortestValue(schema, depth: depth + 1) else { return nil }
+            if i > 0 || leadingComma { out.append(0x2C) }
+            out += Array(JSONSerializer.string(.string(name)).utf8) + [0x3A] + v
+        }
+        return out
+    }
+
+    /// The shortest optional member that may still be written (after a comma, one must be).
+    private static func anyMember(_ node: JSONSchema.Node, seen: Set<String>) -> [UInt8]? {
+        var best: [UInt8]?
+        for p in node.properties where !seen.contains(p.name) {
+            guard let v = shortestValue(p.schema, depth: 1) else { continue }
+            let text = [0x22] + p.escaped + [0x22, 0x3A] + v
+            if best.map({ text.count < $0.count }) ?? true { best = text }
+        }
+        if best == nil, let extra = node.additionalSchema, let v = shortestValue(extra, depth: 1) {
+            var name = "a"
+            while seen.contains(name) { name += "a" }
+            best = Array(JSONSerializer.string(.string(name)).utf8) + [0x3A] + v
+        }
+        return best
+    }
+
+    /// The shortest text of a value `node` allows (nil past a nesting depth of 32: a schema that
+    /// refers to itself).
+    private static func shortestValue(_ node: JSONSchema.Node, depth: Int = 0) -> [UInt8]? {
+        guard depth < 32 else { return nil }
+        if let alternatives = node.anyOf {
+            return alternatives.compactMap { shortestValue($0, depth: depth + 1) }.min { $0.count < $1.count }
+        }
+        if let literals = node.literals { return literals.min { $0.count < $1.count } }
+        let k = node.kinds
+        var options: [[UInt8]] = []
+        if !k.isDisjoint(with: [.number, .integer]) { options.append([0x30]) }
+        if k.contains(.string), node.minLength <= 1 << 16 {
+            options.append([0x22] + Array(repeating: 0x61, count: node.minLength) + [0x22])
+        }
+        if k.contains(.null) { options.append(Array("null".utf8)) }
+        if k.contains(.boolean) { options.append(Array("true".utf8)) }
+        if k.contains(.array), node.minItems == 0 {
+            options.append([0x5B, 0x5D])
+        } else if k.contains(.array), node.minItems <= 64, let item = shortestValue(node.itemSchema, depth: depth + 1) {
+            options.append([0x5B] + Array([[UInt8]](repeating: item, count: node.minItems).joined(separator: [0x2C])) + [0x5D])
+        }
+        if k.contains(.object), let members = requiredMembers(node, seen: [], leadingComma: false, depth: depth) {
+            options.append([0x7B] + members + [0x7D])
+        }
+        return options.min { $0.count < $1.count }
+    }
+
     // MARK: - Parse states
 
     private struct Path: Sendable {

@@ -17,7 +17,17 @@ public struct TokenBytes: Sendable {
         }
         self.bytes = bytes
         self.ends = ends
+        var single = [Int?](repeating: nil, count: 256)
+        var start = 0
+        for (id, end) in ends.enumerated() {
+            if end - start == 1, single[Int(bytes[start])] == nil { single[Int(bytes[start])] = id }
+            start = end
+        }
+        singleByte = single
     }
+
+    /// For each byte, a token whose bytes are that byte alone (nil when the vocabulary has none).
+    public let singleByte: [Int?]
 
     public var count: Int { ends.count }
 
