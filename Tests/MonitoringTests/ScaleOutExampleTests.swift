@@ -7,7 +7,8 @@ import TestSupport
 // script) on a synthetic log of 20,000 records: the PySpark job in Spark local mode (local[2], run
 // with python3 and with spark-submit) and GNU parallel --pipe judge and window the log; this test
 // compares their windows with one score-window over the whole log, window by window and group by
-// group, and their judged records with one judge run. Java, PySpark, GNU parallel or jq missing is a
+// group, and their judged records with one judge run. Then the job answers twelve questions with
+// gemma-infer on the default model in two partitions before judging them, against one process. Java, PySpark, GNU parallel or jq missing is a
 // failure, not a skip: the test command (scripts/setup) installs them. The issue's 100,000 records
 // are measured by hand (the README's "Measured by hand").
 
@@ -44,7 +45,8 @@ struct ScaleOutExampleTests {
         }
         let seconds = Date().timeIntervalSince(started)
         try #require(ran.status == 0, "examples/spark/README.md's commands exited \(ran.status) after \(Int(seconds)) s:\n\(script)\nstdout: \(ran.stdout)\nstderr: \(ran.stderr.suffix(6000))")
-        for line in ["Spark's verdicts are the single run's", "parallel's verdicts are the single run's"] {
+        for line in ["Spark's verdicts are the single run's", "parallel's verdicts are the single run's",
+                     "the same answers and decisions"] {
             #expect(ran.stdout.contains(line), "stdout: \(ran.stdout)")
         }
         #expect(ran.stdout.components(separatedBy: "the same counts, pass rates and means").count == 3, "stdout: \(ran.stdout)")
@@ -54,7 +56,18 @@ struct ScaleOutExampleTests {
             guard let range = line.range(of: #"from (\d+) partitions"#, options: .regularExpression) else { return nil }
             return Int(line[range].split(separator: " ")[1])
         }
-        #expect(partitions.count == 2 && partitions.allSatisfy { $0 >= 4 }, "partitions: \(partitions); stderr: \(ran.stderr.suffix(3000))")
+        // (The log's two runs in four partitions or more, the questions' in two.)
+        #expect(partitions.count == 3 && partitions.filter { $0 >= 4 }.count == 2 && partitions.contains(2),
+                "partitions: \(partitions); stderr: \(ran.stderr.suffix(3000))")
+        // The questions answered by gemma-infer in two partitions: all twelve answered, judged
+        // (status ok) and windowed.
+        let answered = try String(contentsOfFile: sandbox + "/answered.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(answered.count == 12)
+        for line in answered {
+            let record = try JSONParser.parse(String(line))
+            #expect(record["answer"]?.string?.isEmpty == false && record["restrict_to_banking"]?["status"] == "ok", "\(line)")
+        }
+        #expect(ran.stdout.split(separator: "\n").last == "12", "stdout: \(ran.stdout)")
 
         let judgedLines = try String(contentsOfFile: sandbox + "/judged.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(judgedLines.count == 20_000)

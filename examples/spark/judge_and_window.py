@@ -8,6 +8,8 @@ INPUT is anything Spark's textFile reads: a file, a directory of part files, a g
 the file the finished window records go to (JSON Lines; `-` for standard output).
 
 Stages (examples/spark/README.md says more):
+  0. with --generate, gemma-infer: every partition's questions stream through it, which adds the
+     model's answer (and its latency and tokens) to each record, in order;
   1. judge: every partition's records stream through the judge command (RDD.pipe), which adds its
      verdict to each record and keeps their order;
   2. score-window --partial: every partition's judged records stream through it; it writes one
@@ -40,6 +42,10 @@ def parse_arguments(argv):
                         help="Spark master, e.g. local[2] (default: spark-submit's, else local[2])")
     parser.add_argument("--partitions", type=int, default=None,
                         help="at least this many input partitions (default: Spark's)")
+    parser.add_argument("--generate", default="none",
+                        help="a gemma-infer command that answers the input's questions first, its first word "
+                             "looked up in --bin (e.g. 'gemma-infer --max-tokens 64 --threads 1'); "
+                             "'none' (the default): the input holds answers already")
     parser.add_argument("--judge", default="judge --check no_pii",
                         help="the judge command, its first word looked up in --bin "
                              "(default 'judge --check no_pii'; e.g. 'judge --local' for the default model); "
@@ -77,6 +83,7 @@ def main(argv):
     if "--partial" in window_options or "--merge" in window_options:
         raise SystemExit("judge_and_window: --window takes window options only; the job adds --partial and --merge")
     judge = None if args.judge.strip() == "none" else tool_command(bin_dir, args.judge)
+    generate = None if args.generate.strip() == "none" else tool_command(bin_dir, args.generate)
     partial = tool_command(bin_dir, "score-window") + ["--partial"] + window_options
     merge = tool_command(bin_dir, "score-window") + ["--merge"] + shlex.split(args.merge)
 
@@ -111,7 +118,8 @@ def main(argv):
         # Each stage streams a partition through the tool's standard input and output. checkCode:
         # a tool that exits non-zero (judge: some records failed; score-window: bad lines) fails the
         # task, and so the job, instead of passing on a partition silently cut short.
-        judged = records.pipe(shlex.join(judge), env=environment, checkCode=True) if judge else records
+        answered = records.pipe(shlex.join(generate), env=environment, checkCode=True) if generate else records
+        judged = answered.pipe(shlex.join(judge), env=environment, checkCode=True) if judge else answered
         if args.judged:
             judged = judged.cache()  # judged once, used by two actions
             counted = context.accumulator(0)
@@ -122,7 +130,8 @@ def main(argv):
             started = time.monotonic()
             judged.map(count).saveAsTextFile(args.judged)
             seconds = time.monotonic() - started
-            sys.stderr.write(f"judge_and_window: judged {counted.value} records in {seconds:.1f} s "
+            stages = "answered and judged" if generate else "judged"
+            sys.stderr.write(f"judge_and_window: {stages} {counted.value} records in {seconds:.1f} s "
                              f"({counted.value / max(seconds, 1e-9):.0f} records/s)\n")
         started = time.monotonic()
         partials = judged.pipe(shlex.join(partial), env=environment, checkCode=True).collect()
