@@ -22,12 +22,22 @@ struct AttentionShape: Sendable {
     let window: Int?
     /// Real (non-padding) tokens of each sequence.
     let lengths: [Int]
+    /// Each sequence's second branch, if any (`TokenBatch.Branch`).
+    var branches: [TokenBatch.Branch?] = []
 
-    /// The visible keys lo ..< hi of query i of sequence b.
-    func visibleKeys(query i: Int, sequence b: Int) -> Range<Int> {
-        let lo = window.map { max(0, i - $0 + 1) } ?? 0
+    /// The visible keys of query i of sequence b: one range, or with a branch two (the shared
+    /// prefix's rows and the branch's own; the second is empty without a branch).
+    func visibleKeys(query i: Int, sequence b: Int) -> (Range<Int>, Range<Int>) {
         let hi = min(i + 1, lengths[b])
-        return lo..<max(lo, hi)
+        guard b < branches.count, let branch = branches[b], i >= branch.start else {
+            let lo = window.map { max(0, i - $0 + 1) } ?? 0
+            return (lo..<max(lo, hi), 0..<0)
+        }
+        // Positions: row j < shared sits at j, row j >= start at shared + j - start.
+        let position = branch.shared + i - branch.start
+        let lo = min(branch.shared, window.map { max(0, position - $0 + 1) } ?? 0)
+        let own = window.map { max(branch.start, i - $0 + 1) } ?? branch.start
+        return (lo..<min(branch.shared, lengths[b]), own..<max(own, hi))
     }
 }
 
@@ -49,12 +59,13 @@ enum Attention {
                            c: P, ldc: T)
                 for i in 0..<T {
                     let row = P + i * T
-                    let keys = s.visibleKeys(query: i, sequence: b)
+                    let (keys, own) = s.visibleKeys(query: i, sequence: b)
                     if let cap = s.softcap, let capped {
                         Softcap.forward(row + keys.lowerBound, count: keys.count, cap: cap)
+                        Softcap.forward(row + own.lowerBound, count: own.count, cap: cap)
                         (capped + job * T * T + i * T).update(from: row, count: T)
                     }
-                    softmax(row, keys: keys, count: T)
+                    softmax(row, keys: keys, own, count: T)
                 }
                 BLAS.sgemm(m: T, n: d, k: T, a: P, lda: T, b: vh, ldb: kw, c: out + b * T * qw + head * d, ldc: qw)
             }
@@ -104,20 +115,28 @@ enum Attention {
         }
     }
 
-    /// Softmax over the visible keys of one row; every other entry becomes 0. A row without
-    /// visible keys (only padding queries far past a sliding window) stays all zero.
-    private static func softmax(_ row: UnsafeMutablePointer<Float>, keys: Range<Int>, count T: Int) {
-        for j in 0..<keys.lowerBound { row[j] = 0 }
-        for j in keys.upperBound..<T { row[j] = 0 }
-        guard !keys.isEmpty else { return }
+    /// Softmax over the visible keys of one row (`keys`, then `own`, which lies after it or is
+    /// empty); every other entry becomes 0. A row without visible keys (only padding queries far
+    /// past a sliding window) stays all zero.
+    private static func softmax(_ row: UnsafeMutablePointer<Float>, keys: Range<Int>, _ own: Range<Int>, count T: Int) {
+        let ranges = own.isEmpty ? [keys] : [keys, own]
+        var next = 0
+        for r in ranges {
+            for j in next..<max(next, r.lowerBound) { row[j] = 0 }
+            next = max(next, r.upperBound)
+        }
+        for j in next..<T { row[j] = 0 }
+        guard ranges.contains(where: { !$0.isEmpty }) else { return }
         var m = -Float.infinity
-        for j in keys where row[j] > m { m = row[j] }
+        for r in ranges { for j in r where row[j] > m { m = row[j] } }
         var sum: Float = 0
-        for j in keys {
-            row[j] = expf(row[j] - m)
-            sum += row[j]
+        for r in ranges {
+            for j in r {
+                row[j] = expf(row[j] - m)
+                sum += row[j]
+            }
         }
         let inv = 1 / sum
-        for j in keys { row[j] *= inv }
+        for r in ranges { for j in r { row[j] *= inv } }
     }
 }

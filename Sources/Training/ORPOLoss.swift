@@ -70,13 +70,14 @@ public enum ORPOLoss {
         z >= 0 ? -log1p(exp(-z)) : z - log1p(exp(z))
     }
 
-    /// Evaluates ORPO on a forward pass over `batch.tokens` (B chosen then B rejected sequences).
+    /// Evaluates ORPO on a forward pass over `batch.tokens` (either `PairLayout`).
     ///
     /// - nll: token-mean cross-entropy over every target of the chosen sequences (all non-pad
     ///   positions but the first, prompt included), pooled over the batch as torch's
     ///   CrossEntropyLoss pools it; with `nll: .completion`, over their completion targets only.
     /// - logits/chosen, logits/rejected: the mean of all logits of rows 0 ..< T−1 of each half of
-    ///   the padded batch, padding rows included (TRL's `all_logits[:B, :-1, :].mean()`).
+    ///   the padded batch, padding rows included (TRL's `all_logits[:B, :-1, :].mean()`); in the
+    ///   shared layout, of the rows that predict a token of each half (`metricRows`).
     public static func evaluate(_ pass: ForwardPass, batch: PreferenceBatch, beta: Double,
                                 nll scope: NLLScope = .sequence) throws -> ORPOResult {
         let tokens = batch.tokens
@@ -85,7 +86,7 @@ public enum ORPOLoss {
             throw TrainingError.invalidArgument("the forward pass was not run on this preference batch")
         }
         let logp = pass.logProbs
-        var dlogp = [Float](repeating: 0, count: 2 * B * T)
+        var dlogp = [Float](repeating: 0, count: tokens.batchSize * T)
 
         // Completion means a (chosen, sequences 0..<B) and b (rejected, B..<2B).
         var means = [Double](repeating: 0, count: 2 * B)
@@ -122,17 +123,17 @@ public enum ORPOLoss {
         let meanRatio = ratioSum / Double(B)
         let loss = nll - beta * meanRatio
 
-        func logitMean(_ sequences: Range<Int>) -> Double {
-            var sum = 0.0
-            for s in sequences { for t in 0..<(T - 1) { sum += pass.logitSum(row: s * T + t) } }
-            return sum / Double(sequences.count * max(1, T - 1) * pass.vocabulary)
+        func logitMean(chosen: Bool) -> Double {
+            let rows = batch.metricRows(chosen: chosen)
+            let sum = rows.reduce(0.0) { $0 + pass.logitSum(row: $1) }
+            return sum / Double(max(1, rows.count) * pass.vocabulary)
         }
         let a = means[0..<B], b = means[B..<(2 * B)]
         let meanA = a.reduce(0, +) / Double(B), meanB = b.reduce(0, +) / Double(B)
         let metrics = ORPOMetrics(
             rewardsChosen: beta * meanA, rewardsRejected: beta * meanB, rewardsAccuracies: accuracy / Double(B),
             rewardsMargins: beta * (meanA - meanB), logpsChosen: meanA, logpsRejected: meanB,
-            logitsChosen: logitMean(0..<B), logitsRejected: logitMean(B..<(2 * B)), nllLoss: nll,
+            logitsChosen: logitMean(chosen: true), logitsRejected: logitMean(chosen: false), nllLoss: nll,
             logOddsRatio: meanRatio, logOddsChosen: zSum / Double(B))
         return ORPOResult(loss: loss, metrics: metrics, dLogProbs: dlogp)
     }

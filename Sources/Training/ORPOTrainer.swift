@@ -86,7 +86,7 @@ public final class ORPOTrainer: @unchecked Sendable {
         var loss = 0.0, pairCount = 0, tokenCount = 0
         var all: [ORPOMetrics] = []
         for (k, pairs) in microBatches.enumerated() {
-            let batch = try PreferenceBatch(pairs: pairs, padID: model.config.padID ?? 0)
+            let batch = try PreferenceBatch(pairs: pairs, padID: model.config.padID ?? 0, layout: settings.pairLayout)
             let pass = try model.forward(batch.tokens, dropoutSeed: dropoutSeed(step: optimizer.step, microBatch: k),
                                          lossRows: batch.lossRows(nll: settings.nllScope), headGradient: true)
             let result = try ORPOLoss.evaluate(pass, batch: batch, beta: settings.beta, nll: settings.nllScope)
@@ -94,7 +94,7 @@ public final class ORPOTrainer: @unchecked Sendable {
             loss += result.loss / Double(microBatches.count)
             all.append(result.metrics)
             pairCount += pairs.count
-            tokenCount += batch.tokens.lengths.reduce(0, +)
+            tokenCount += batch.pairTokens
         }
         guard let metrics = ORPOMetrics.mean(all) else {
             throw TrainingError.invalidArgument("an optimizer step needs at least one micro-batch")

@@ -20,6 +20,9 @@ public struct ORPOTrainingSettings: Codable, Sendable, Equatable {
     public var optimizer = AdamWSettings()
     /// What the NLL term covers (not a TRL setting; TRL's is `.sequence`).
     public var nllScope: NLLScope = .sequence
+    /// How a micro-batch's pairs are laid out (not a TRL setting; TRL's is `.separate`): `.shared`
+    /// runs each pair's prompt once for both responses, with the same loss and gradients.
+    public var pairLayout: PairLayout = .shared
 
     public init() {}
 
@@ -27,6 +30,7 @@ public struct ORPOTrainingSettings: Codable, Sendable, Equatable {
         case beta, learningRate = "learning_rate", batchSize = "batch_size"
         case gradientAccumulationSteps = "gradient_accumulation_steps", epochs, warmupRatio = "warmup_ratio"
         case maxGradNorm = "max_grad_norm", maxLength = "max_length", seed, optimizer, nllScope = "nll_scope"
+        case pairLayout = "pair_layout"
     }
 
     public init(from decoder: Decoder) throws {
@@ -43,6 +47,7 @@ public struct ORPOTrainingSettings: Codable, Sendable, Equatable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         optimizer = try c.decodeIfPresent(AdamWSettings.self, forKey: .optimizer) ?? d.optimizer
         nllScope = try c.decodeIfPresent(NLLScope.self, forKey: .nllScope) ?? d.nllScope
+        pairLayout = try c.decodeIfPresent(PairLayout.self, forKey: .pairLayout) ?? d.pairLayout
     }
 
     /// Throws naming the first setting out of range.

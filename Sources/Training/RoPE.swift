@@ -12,6 +12,18 @@ extension Ops.RopeTable {
     init(base: Float, headDim d: Int, positions T: Int) {
         self.init(positions: Array(0..<T), invFreq: Ops.ropeInverseFrequencies(base: base, dim: d))
     }
+
+    /// One table per sequence of `batch`, row t of sequence b at `batch.position(row: t, sequence: b)`
+    /// (the rows' own index but in a branch, `TokenBatch.Branch`); sequences without a branch share one.
+    static func tables(base: Float, headDim d: Int, batch: TokenBatch) -> [Ops.RopeTable] {
+        let plain = Ops.RopeTable(base: base, headDim: d, positions: batch.positions)
+        let inverse = Ops.ropeInverseFrequencies(base: base, dim: d)
+        return (0..<batch.batchSize).map { b in
+            guard batch.branches[b] != nil else { return plain }
+            return Ops.RopeTable(positions: (0..<batch.positions).map { batch.position(row: $0, sequence: b) },
+                                 invFreq: inverse)
+        }
+    }
 }
 
 /// Shapes: x is [B, T, H, d] with rows of `rowStride` floats (H heads of d values in each);
@@ -20,20 +32,32 @@ enum RoPE {
     /// In place: x[i] ← x[i]·cos − x[i+d/2]·sin, x[i+d/2] ← x[i+d/2]·cos + x[i]·sin.
     static func forward(_ x: UnsafeMutablePointer<Float>, batch B: Int, positions T: Int, heads H: Int,
                         rowStride: Int, table: RoPETable) {
-        rotate(x, batch: B, positions: T, heads: H, rowStride: rowStride, table: table, inverse: false)
+        rotate(x, batch: B, positions: T, heads: H, rowStride: rowStride, tables: [table], inverse: false)
+    }
+
+    /// The same with a table per sequence (`RoPETable.tables`).
+    static func forward(_ x: UnsafeMutablePointer<Float>, batch B: Int, positions T: Int, heads H: Int,
+                        rowStride: Int, tables: [RoPETable]) {
+        rotate(x, batch: B, positions: T, heads: H, rowStride: rowStride, tables: tables, inverse: false)
     }
 
     /// In place: the rotation is orthogonal, so the gradient turns back by the same angle.
     static func backward(_ dx: UnsafeMutablePointer<Float>, batch B: Int, positions T: Int, heads H: Int,
                          rowStride: Int, table: RoPETable) {
-        rotate(dx, batch: B, positions: T, heads: H, rowStride: rowStride, table: table, inverse: true)
+        rotate(dx, batch: B, positions: T, heads: H, rowStride: rowStride, tables: [table], inverse: true)
     }
 
+    static func backward(_ dx: UnsafeMutablePointer<Float>, batch B: Int, positions T: Int, heads H: Int,
+                         rowStride: Int, tables: [RoPETable]) {
+        rotate(dx, batch: B, positions: T, heads: H, rowStride: rowStride, tables: tables, inverse: true)
+    }
+
+    /// `tables` holds one table for every sequence, or one per sequence.
     private static func rotate(_ x: UnsafeMutablePointer<Float>, batch B: Int, positions T: Int, heads H: Int,
-                               rowStride: Int, table: RoPETable, inverse: Bool) {
-        let d = 2 * table.half
+                               rowStride: Int, tables: [RoPETable], inverse: Bool) {
         for b in 0..<B {
-            Ops.rope(x + b * T * rowStride, rows: T, heads: H, dim: d, rowStride: rowStride, table: table,
+            let table = tables.count == 1 ? tables[0] : tables[b]
+            Ops.rope(x + b * T * rowStride, rows: T, heads: H, dim: 2 * table.half, rowStride: rowStride, table: table,
                      inverse: inverse)
         }
     }

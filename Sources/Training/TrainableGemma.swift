@@ -61,8 +61,8 @@ public final class TrainableGemma: @unchecked Sendable {
         let B = batch.batchSize, T = batch.positions, N = B * T
         let C = c.hiddenSize, d = c.headDim, H = c.headCount, Hkv = c.kvHeadCount, F = c.intermediateSize
         let V = c.vocabularySize, qw = H * d, kw = Hkv * d, eps = c.rmsNormEps
-        let global = RoPETable(base: c.ropeBase, headDim: d, positions: T)
-        let local = RoPETable(base: c.ropeLocalBase, headDim: d, positions: T)
+        let global = RoPETable.tables(base: c.ropeBase, headDim: d, batch: batch)
+        let local = RoPETable.tables(base: c.ropeLocalBase, headDim: d, batch: batch)
         let pass = ForwardPass(batch: batch, hidden: C, vocabulary: V, keepLogits: keepLogits)
         pass.dropoutSeed = dropoutSeed
         let branch = FloatBuffer(count: N * C)
@@ -96,9 +96,9 @@ public final class TrainableGemma: @unchecked Sendable {
                 a.q.copy(from: a.qPre)
                 a.k.copy(from: a.kPre)
             }
-            let table = sliding ? local : global
-            RoPE.forward(a.q.pointer, batch: B, positions: T, heads: H, rowStride: qw, table: table)
-            RoPE.forward(a.k.pointer, batch: B, positions: T, heads: Hkv, rowStride: kw, table: table)
+            let tables = sliding ? local : global
+            RoPE.forward(a.q.pointer, batch: B, positions: T, heads: H, rowStride: qw, tables: tables)
+            RoPE.forward(a.k.pointer, batch: B, positions: T, heads: Hkv, rowStride: kw, tables: tables)
             let shape = attentionShape(batch: batch, sliding: sliding)
             Attention.forward(out: a.att.pointer, probs: a.probs.pointer, capped: a.capped?.pointer,
                               q: a.q.pointer, k: a.k.pointer, v: a.v.pointer, shape: shape, pool: pool)
@@ -211,8 +211,8 @@ public final class TrainableGemma: @unchecked Sendable {
         }
         let C = c.hiddenSize, d = c.headDim, H = c.headCount, Hkv = c.kvHeadCount, F = c.intermediateSize
         let V = c.vocabularySize, qw = H * d, kw = Hkv * d
-        let global = RoPETable(base: c.ropeBase, headDim: d, positions: T)
-        let local = RoPETable(base: c.ropeLocalBase, headDim: d, positions: T)
+        let global = RoPETable.tables(base: c.ropeBase, headDim: d, batch: batch)
+        let local = RoPETable.tables(base: c.ropeLocalBase, headDim: d, batch: batch)
 
         let headRows = (0..<N).filter { dLogProbs[$0] != 0 && batch.targets[$0] >= 0 }
         if let n = headRows.first(where: { !pass.headRows[$0] }) {
@@ -300,9 +300,9 @@ public final class TrainableGemma: @unchecked Sendable {
             Attention.backward(dq: dq.pointer, dk: dk.pointer, dv: dv.pointer, dout: datt.pointer,
                                probs: a.probs.pointer, capped: a.capped?.pointer, q: a.q.pointer, k: a.k.pointer,
                                v: a.v.pointer, shape: attentionShape(batch: batch, sliding: sliding), pool: pool)
-            let table = sliding ? local : global
-            RoPE.backward(dq.pointer, batch: B, positions: T, heads: H, rowStride: qw, table: table)
-            RoPE.backward(dk.pointer, batch: B, positions: T, heads: Hkv, rowStride: kw, table: table)
+            let tables = sliding ? local : global
+            RoPE.backward(dq.pointer, batch: B, positions: T, heads: H, rowStride: qw, tables: tables)
+            RoPE.backward(dk.pointer, batch: B, positions: T, heads: Hkv, rowStride: kw, tables: tables)
             var dQ = dq, dK = dk
             if let qn = w.qNorm, let kn = w.kNorm {
                 dqPre.zero()
@@ -415,6 +415,6 @@ public final class TrainableGemma: @unchecked Sendable {
         AttentionShape(batch: batch.batchSize, positions: batch.positions, heads: config.headCount,
                        kvHeads: config.kvHeadCount, headDim: config.headDim, scale: config.attentionScale,
                        softcap: config.attentionSoftcap, window: sliding ? config.slidingWindow : nil,
-                       lengths: batch.lengths)
+                       lengths: batch.lengths, branches: batch.branches)
     }
 }

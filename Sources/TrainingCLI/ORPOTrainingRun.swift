@@ -179,7 +179,7 @@ public final class ORPOTrainingRun {
         var loss = 0.0, weighted: [ORPOMetrics] = [], weights: [Double] = []
         for lo in stride(from: 0, to: evaluationPairs.count, by: settings.batchSize) {
             let chunk = Array(evaluationPairs[lo..<min(evaluationPairs.count, lo + settings.batchSize)])
-            let batch = try PreferenceBatch(pairs: chunk, padID: model.config.padID ?? 0)
+            let batch = try PreferenceBatch(pairs: chunk, padID: model.config.padID ?? 0, layout: settings.pairLayout)
             let pass = try model.forward(batch.tokens, lossRows: batch.lossRows(nll: settings.nllScope))
             let result = try ORPOLoss.evaluate(pass, batch: batch, beta: settings.beta, nll: settings.nllScope)
             loss += result.loss * Double(chunk.count)

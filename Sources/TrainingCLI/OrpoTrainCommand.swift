@@ -72,6 +72,9 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(name: .customLong("nll-scope"), help: "What the NLL term covers: sequence (prompt included, as TRL) or completion (default sequence).")
     public var nllScope: NLLScope?
 
+    @Option(name: .customLong("pair-layout"), help: "shared: each pair's prompt runs once for both responses (default); separate: chosen and rejected as two padded sequences, as TRL runs them. Loss and gradients are the same; only the logits/* metrics differ (TRL's average over padding rows).")
+    public var pairLayout: PairLayout?
+
     @Option(help: "Peak learning rate (default 1e-6).")
     public var lr: Double?
 
@@ -165,6 +168,7 @@ public struct OrpoTrainCommand: ParsableCommand {
         var s = file?.settings ?? ORPOTrainingSettings()
         if let beta { s.beta = beta }
         if let nllScope { s.nllScope = nllScope }
+        if let pairLayout { s.pairLayout = pairLayout }
         if let lr { s.learningRate = lr }
         if let batchSize { s.batchSize = batchSize }
         if let gradAccum { s.gradientAccumulationSteps = gradAccum }
@@ -306,3 +310,4 @@ public struct OrpoTrainCommand: ParsableCommand {
 
 extension LongPairPolicy: ExpressibleByArgument {}
 extension NLLScope: ExpressibleByArgument {}
+extension PairLayout: ExpressibleByArgument {}

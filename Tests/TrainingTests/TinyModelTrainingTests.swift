@@ -127,6 +127,61 @@ import Testing
         }
     }
 
+    /// The shared layout (each pair's prompt run once, the rejected response a branch of it) gives
+    /// the separate layout's log-probs, loss, metrics (but TRL's logits/*, which average over
+    /// padding) and gradients: across the sliding window of 4, with soft-capping (Gemma 2), for
+    /// responses that begin alike (their common tokens are shared rows too), and with fewer rows.
+    @Test(arguments: ["gemma2", "gemma3"], NLLScope.allCases)
+    func sharedPromptLayoutMatchesSeparateSequences(_ arch: String, _ scope: NLLScope) throws {
+        let model = try Self.model(arch)
+        let adapter = try Self.adapter(for: model.config, seed: 11)
+        let trainable = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
+        func pair(_ prompt: [Int], _ chosen: [Int], _ rejected: [Int]) -> TokenizedPair {
+            TokenizedPair(promptIDs: [2] + prompt, chosenIDs: [2] + prompt + chosen + [1],
+                          chosenLabels: [Int](repeating: -100, count: prompt.count + 1) + chosen + [1],
+                          rejectedIDs: [2] + prompt + rejected + [1],
+                          rejectedLabels: [Int](repeating: -100, count: prompt.count + 1) + rejected + [1])
+        }
+        let pairs = [pair([40, 41, 42, 43, 44, 45], [50, 51, 52, 53, 54], [60, 61]),
+                     pair([70, 71], [80, 81], [90, 91, 92, 93, 94, 95, 96]),
+                     pair([30, 31, 32], [33, 34, 35, 36], [33, 34, 37])]
+        func run(_ layout: PairLayout) throws -> (batch: PreferenceBatch, logp: [[Float]], loss: Double, metrics: ORPOMetrics,
+                                                  gradients: [[Float]]) {
+            let batch = try PreferenceBatch(pairs: pairs, padID: 0, layout: layout)
+            #expect(batch.layout == layout)
+            trainable.headChunkRows = 4
+            let pass = try trainable.forward(batch.tokens, lossRows: batch.lossRows(nll: scope), headGradient: true)
+            let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: scope)
+            adapter.zeroGradients()
+            try trainable.backward(pass, dLogProbs: result.dLogProbs)
+            let logp = (0..<(2 * pairs.count)).map { s in batch.completionRows(sequence: s).map { pass.logProbs[$0] } }
+            return (batch, logp, result.loss, result.metrics, adapter.modules.flatMap { [$0.parameters.gradA.array, $0.parameters.gradB.array] })
+        }
+        let separate = try run(.separate), shared = try run(.shared)
+        let rows = { (b: PreferenceBatch) in b.tokens.batchSize * b.tokens.positions }
+        #expect(rows(shared.batch) < rows(separate.batch) * 2 / 3, "\(rows(shared.batch)) rows against \(rows(separate.batch))")
+        #expect(shared.batch.pairTokens == separate.batch.pairTokens)
+        for (a, b) in zip(separate.logp, shared.logp) {
+            #expect(a.count == b.count)
+            for (x, y) in zip(a, b) { #expect(abs(x - y) < 2e-5, "\(a) against \(b)") }
+        }
+        #expect(abs(separate.loss - shared.loss) < 1e-5 * max(1, abs(separate.loss)))
+        for (name, value) in separate.metrics.named where !name.hasPrefix("logits/") {
+            let other = shared.metrics.named.first { $0.0 == name }!.1
+            #expect(abs(value - other) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(other)")
+        }
+        for (p, f) in zip(separate.gradients, shared.gradients) {
+            let diff = zip(p, f).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(norm > 0 && diff / norm < 1e-4, "relative gradient difference \(diff / norm)")
+        }
+        // A pair whose sequences share only BOS has no prompt row to share: the batch is laid out
+        // separately.
+        let bare = TokenizedPair(promptIDs: [2], chosenIDs: [2, 5, 1], chosenLabels: [-100, 5, 1],
+                                 rejectedIDs: [2, 6, 1], rejectedLabels: [-100, 6, 1])
+        #expect(try PreferenceBatch(pairs: pairs + [bare], padID: 0, layout: .shared).layout == .separate)
+    }
+
     /// The loss rows: every row whose log-prob ORPO reads, and no rejected prompt row; a gradient
     /// on a row the forward skipped is refused.
     @Test func lossRowsAreTheRowsTheLossReads() throws {
