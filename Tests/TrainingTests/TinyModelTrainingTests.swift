@@ -95,6 +95,16 @@ import Testing
         }
     }
 
+    /// Each gradient within a relative distance of 1e-4 of the reference's (and not all zero).
+    static func expectSameGradients(_ reference: [[Float]], _ other: [[Float]]) {
+        #expect(reference.count == other.count)
+        for (p, f) in zip(reference, other) {
+            let diff = zip(p, f).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(norm > 0 && diff / norm < 1e-4, "relative gradient difference \(diff / norm)")
+        }
+    }
+
     /// The fused head (gradient in the forward, loss rows only) gives the plain head's log-probs on
     /// the loss's rows, its loss and metrics, and its gradients, whatever the chunking.
     @Test(arguments: ["gemma2", "gemma3"], NLLScope.allCases)
@@ -120,11 +130,7 @@ import Testing
             let other = fused.metrics.named.first { $0.0 == name }!.1
             #expect(abs(value - other) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(other)")
         }
-        for (p, f) in zip(plain.gradients, fused.gradients) {
-            let diff = zip(p, f).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
-            let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-            #expect(norm > 0 && diff / norm < 1e-4, "relative gradient difference \(diff / norm)")
-        }
+        Self.expectSameGradients(plain.gradients, fused.gradients)
     }
 
     /// The shared layout (each pair's prompt run once, the rejected response a branch of it) gives
@@ -170,11 +176,7 @@ import Testing
             let other = shared.metrics.named.first { $0.0 == name }!.1
             #expect(abs(value - other) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(other)")
         }
-        for (p, f) in zip(separate.gradients, shared.gradients) {
-            let diff = zip(p, f).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
-            let norm = p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-            #expect(norm > 0 && diff / norm < 1e-4, "relative gradient difference \(diff / norm)")
-        }
+        Self.expectSameGradients(separate.gradients, shared.gradients)
         // A pair whose sequences share only BOS has no prompt row to share: the batch is laid out
         // separately.
         let bare = TokenizedPair(promptIDs: [2], chosenIDs: [2, 5, 1], chosenLabels: [-100, 5, 1],
