@@ -193,7 +193,7 @@ public final class GemmaModel: @unchecked Sendable {
             apply(w.up, xn, n, up, scratch: s, method: method)
             // gelu is the costliest elementwise step of a long prefill (n·ff tanh calls): split it.
             pool.parallelFor(n * ff, chunk: 16_384) { range, _ in
-                for j in range { gate[j] = Ops.geluTanh(gate[j]) * up[j] }
+                Ops.gatedGELU(gate: gate, up: up, into: gate, range: range)
             }
             apply(w.down, gate, n, o, scratch: s, method: method)
             if let post = w.postFfnNorm {

@@ -36,6 +36,53 @@ package enum Ops {
         return 0.5 * x * (1 + tanhf(c * (x + 0.044715 * x * x * x)))
     }
 
+    /// e^x in 8 lanes: x = n·ln 2 + r with |r| <= ln 2 / 2 (ln 2 in two parts, so that r is exact),
+    /// e^r by its Taylor polynomial to degree 7 (truncation below 3e-9 there), 2^n written into the
+    /// exponent bits. x is clamped to [-87, 88], where 2^n stays a normal float.
+    @inline(__always)
+    package static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let x = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+        let n = (x * 1.442695040888963).rounded(.toNearestOrEven)
+        let r = x - n * 0.693145751953125 - n * 1.428606820309417e-06
+        var p = SIMD8<Float>(repeating: 1 / 5040)
+        p = p * r + 1 / 720
+        p = p * r + 1 / 120
+        p = p * r + 1 / 24
+        p = p * r + 1 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    }
+
+    /// tanh in 8 lanes from one exponential: tanh y = (e^{2y} − 1) / (e^{2y} + 1) (absolute error
+    /// about 1e-7: near 0 the difference loses relative, not absolute, precision).
+    @inline(__always)
+    package static func tanh8(_ y: SIMD8<Float>) -> SIMD8<Float> {
+        let e = exp8(2 * y)
+        return (e - 1) / (e + 1)
+    }
+
+    /// out[j] = gelu_tanh(gate[j]) · up[j] for j in `range`, 8 at a time (`tanh8`; the last few one
+    /// by one, with tanhf). `out` may be `gate`. Within about 1e-7·max(1, |x|) of `geluTanh`.
+    package static func gatedGELU(gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+                                  into out: UnsafeMutablePointer<Float>, range: Range<Int>) {
+        let c: Float = 0.7978845608028654, k: Float = 0.044715
+        var j = range.lowerBound
+        while j + 8 <= range.upperBound {
+            let x = UnsafeRawPointer(gate + j).loadUnaligned(as: SIMD8<Float>.self)
+            let u = UnsafeRawPointer(up + j).loadUnaligned(as: SIMD8<Float>.self)
+            let t = tanh8(c * (x + k * x * x * x))
+            UnsafeMutableRawPointer(out + j).storeBytes(of: 0.5 * x * (1 + t) * u, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < range.upperBound {
+            out[j] = geluTanh(gate[j]) * up[j]
+            j += 1
+        }
+    }
+
     /// cos and sin of every rotary angle of the tokens at `positions` (one per row), [rows, d/2]
     /// each: computed once per forward call and shared by every layer with the same base.
     package struct RopeTable: Sendable {

@@ -117,7 +117,7 @@ public final class TrainableGemma: @unchecked Sendable {
                             rows: N, dim: C, eps: eps)
             linear(.gate, a.xn2, a.gate)
             linear(.up, a.xn2, a.up)
-            GatedGELU.forward(h: a.h.pointer, gate: a.gate.pointer, up: a.up.pointer, count: N * F)
+            GatedGELU.forward(h: a.h.pointer, gate: a.gate.pointer, up: a.up.pointer, count: N * F, pool: pool)
             linear(.down, a.h, a.downPre)
             if let post = w.postFfnNorm {
                 RMSNorm.forward(out: branch.pointer, rstd: a.downRstd.pointer, x: a.downPre.pointer,
@@ -283,7 +283,7 @@ public final class TrainableGemma: @unchecked Sendable {
             dgate.zero()
             dup.zero()
             GatedGELU.backward(dgate: dgate.pointer, dup: dup.pointer, dh: dh.pointer, gate: a.gate.pointer,
-                               up: a.up.pointer, count: N * F)
+                               up: a.up.pointer, count: N * F, pool: pool)
             dxn.zero()
             linearBackward(.gate, dx: dxn, dy: dgate, x: a.xn2)
             linearBackward(.up, dx: dxn, dy: dup, x: a.xn2)

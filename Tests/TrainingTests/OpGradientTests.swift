@@ -1,4 +1,5 @@
 import Foundation
+import Gemma
 import TensorKit
 import Testing
 @testable import Training
@@ -133,8 +134,9 @@ import Testing
         for t in 3..<5 { for j in 0..<(Hkv * d) { #expect(dk[(T + t) * Hkv * d + j] == 0) } }
     }
 
+    /// n = 20: two blocks of 8 lanes (Ops.tanh8) and a scalar tail of 4.
     @Test func gatedGELU() {
-        let n = 12
+        let n = 20
         let gate = G.random(n, seed: 17, scale: 3), up = G.random(n, seed: 18), w = G.random(n, seed: 19)
         func forward(_ g: [Float], _ u: [Float]) -> [Float] {
             [Float](repeating: 0, count: n).mutated { GatedGELU.forward(h: $0, gate: g, up: u, count: n) }
@@ -147,6 +149,33 @@ import Testing
         }
         G.check("gelu dgate", x: gate, analytic: dgate) { G.weightedSum(forward($0, up), w) }
         G.check("gelu dup", x: up, analytic: dup) { G.weightedSum(forward(gate, $0), w) }
+    }
+
+    /// The 8-lane GELU (and its tanh and exp) against the scalar one over the range activations
+    /// take and beyond: within 2e-7·max(1, |x|); the backward's value likewise, its slope within 4e-6.
+    @Test func vectorGELUMatchesTheScalarOne() {
+        let xs = stride(from: -30.0 as Float, through: 30, by: 0.0137).map { $0 } + [0, -0.0, 1e-6, -1e-6, 88, -90, 200]
+        let n = xs.count
+        let ones = [Float](repeating: 1, count: n)
+        let h = [Float](repeating: 0, count: n).mutated { GatedGELU.forward(h: $0, gate: xs, up: ones, count: n, pool: Self.pool) }
+        var dgate = [Float](repeating: 0, count: n), dup = [Float](repeating: 0, count: n)
+        dgate.withUnsafeMutableBufferPointer { dg in
+            dup.withUnsafeMutableBufferPointer { du in
+                GatedGELU.backward(dgate: dg.baseAddress!, dup: du.baseAddress!, dh: ones, gate: xs, up: ones, count: n, pool: Self.pool)
+            }
+        }
+        var worst: Float = 0, worstSlope: Float = 0
+        for (i, x) in xs.enumerated() {
+            worst = max(worst, abs(h[i] - GatedGELU.gelu(x)) / max(1, abs(x)), abs(dup[i] - GatedGELU.gelu(x)) / max(1, abs(x)))
+            worstSlope = max(worstSlope, abs(dgate[i] - GatedGELU.geluDerivative(x)))
+        }
+        #expect(worst < 2e-7, "largest relative difference \(worst)")
+        // The slope multiplies tanh's error by up to x·c(1 + 3k x²)/2 before 1 − t² vanishes.
+        #expect(worstSlope < 4e-6, "largest slope difference \(worstSlope)")
+        let e = Ops.exp8(SIMD8<Float>(-87, -20, -1, -1e-3, 0, 0.5, 10, 88))
+        for (i, x) in [-87, -20, -1, -1e-3, 0, 0.5, 10, 88].enumerated() as EnumeratedSequence<[Float]> {
+            #expect(abs(e[i] - expf(x)) <= 2e-7 * expf(x), "exp(\(x)): \(e[i]) against \(expf(x))")
+        }
     }
 
     @Test func softcap() {
