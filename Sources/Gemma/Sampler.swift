@@ -99,6 +99,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// A float uniform in [0, 1) with 24 random bits.
     public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+
+    /// Fills `buffer` with the next `buffer.count` values of `next()`, in one call (a module
+    /// outside this one pays a call per `next()`).
+    public mutating func fill(_ buffer: UnsafeMutableBufferPointer<UInt64>) {
+        for i in buffer.indices { buffer[i] = next() }
+    }
 }
 
 public struct Sampler: Sendable {

@@ -39,14 +39,39 @@ struct LoRADropout: Sendable {
     }
 
     /// Calls `body(i, m[i] / (1 − p))` for every index i of the [N, in] mask, rows in parallel.
+    @inline(__always)
     private func withMask(rows N: Int, features: Int, pool: ComputePool, _ body: (Int, Float) -> Void) {
-        let p = probability, kept = 1 / (1 - probability)
+        let kept = 1 / (1 - probability)
         pool.parallelFor(N) { rows, _ in
             for n in rows {
-                var generator = SeededGenerator(seed: Self.mix(seed, UInt64(n)))
-                for j in 0..<features {
-                    body(n * features + j, generator.nextUnitFloat() < p ? 0 : kept)
+                dropBlocks(row: n, features: features) { start, count, dropped in
+                    let base = n * features + start
+                    for j in 0..<count { body(base + j, (dropped >> UInt64(j)) & 1 == 1 ? 0 : kept) }
                 }
+            }
+        }
+    }
+
+    /// Row n's mask, 64 features at a time: `body(start, count, dropped)` with bit j of `dropped`
+    /// set when feature start + j is dropped. Each draw of the row's generator decides two
+    /// features, one per 32-bit half: dropped when the half is below p · 2^32.
+    @inline(__always)
+    private func dropBlocks(row n: Int, features: Int, _ body: (Int, Int, UInt64) -> Void) {
+        let threshold = UInt32(min(Double(probability) * 4_294_967_296, 4_294_967_295))
+        var generator = SeededGenerator(seed: Self.mix(seed, UInt64(n)))
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 32) { draws in
+            var start = 0
+            while start < features {
+                let count = min(64, features - start)
+                generator.fill(UnsafeMutableBufferPointer(rebasing: draws[0..<((count + 1) / 2)]))
+                var dropped: UInt64 = 0
+                for j in 0..<count {
+                    let r = draws[j / 2]
+                    let half = UInt32(truncatingIfNeeded: j & 1 == 0 ? r : r >> 32)
+                    if half < threshold { dropped |= 1 << UInt64(j) }
+                }
+                body(start, count, dropped)
+                start += 64
             }
         }
     }
