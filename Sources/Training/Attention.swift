@@ -10,6 +10,11 @@ import TensorKit
 
 /// Shapes: B sequences of T positions; q and dq [B·T, H·d], k, v, dk, dv [B·T, Hkv·d];
 /// probs (and capped scores) [B, H, T, T]; out [B·T, H·d].
+///
+/// Attention is computed block by block: a sequence without segments is one block of T rows; a
+/// sequence of segments (`TokenBatch.Segment`) has a block per segment, whose rows see nothing
+/// outside it, so only the segment's [rows, rows] corner of probs is computed and read (padding
+/// rows after the last segment get no attention: their output is 0).
 struct AttentionShape: Sendable {
     let batch: Int
     let positions: Int
@@ -22,60 +27,89 @@ struct AttentionShape: Sendable {
     let window: Int?
     /// Real (non-padding) tokens of each sequence.
     let lengths: [Int]
-    /// Each sequence's second branch, if any (`TokenBatch.Branch`).
-    var branches: [TokenBatch.Branch?] = []
+    /// Each sequence's segments (`TokenBatch.segments`; empty: none).
+    var segments: [[TokenBatch.Segment]] = []
 
-    /// The visible keys of query i of sequence b: one range, or with a branch two (the shared
-    /// prefix's rows and the branch's own; the second is empty without a branch).
-    func visibleKeys(query i: Int, sequence b: Int) -> (Range<Int>, Range<Int>) {
-        let hi = min(i + 1, lengths[b])
-        guard b < branches.count, let branch = branches[b], i >= branch.start else {
+    /// Rows `rows` of sequence `sequence` that attend among themselves only, and their segment.
+    struct Block: Sendable {
+        let sequence: Int
+        let rows: Range<Int>
+        let segment: TokenBatch.Segment?
+    }
+
+    var blocks: [Block] {
+        (0..<batch).flatMap { b -> [Block] in
+            let list = b < segments.count ? segments[b] : []
+            guard !list.isEmpty else { return [Block(sequence: b, rows: 0..<positions, segment: nil)] }
+            return list.map { Block(sequence: b, rows: $0.start..<$0.end, segment: $0) }
+        }
+    }
+
+    /// The visible keys of query i of `block`: one range, or in a segment's branch two (the
+    /// segment's shared prefix and the branch's own rows; the second is empty otherwise).
+    func visibleKeys(query i: Int, block: Block) -> (Range<Int>, Range<Int>) {
+        guard let s = block.segment else {
+            let hi = min(i + 1, lengths[block.sequence])
             let lo = window.map { max(0, i - $0 + 1) } ?? 0
             return (lo..<max(lo, hi), 0..<0)
         }
-        // Positions: row j < shared sits at j, row j >= start at shared + j - start.
-        let position = branch.shared + i - branch.start
-        let lo = min(branch.shared, window.map { max(0, position - $0 + 1) } ?? 0)
-        let own = window.map { max(branch.start, i - $0 + 1) } ?? branch.start
-        return (lo..<min(branch.shared, lengths[b]), own..<max(own, hi))
+        guard i >= s.branch else {
+            let lo = window.map { max(s.start, i - $0 + 1) } ?? s.start
+            return (lo..<(i + 1), 0..<0)
+        }
+        // The branch: row i sits at position shared + i − branch; prefix row j at j − start.
+        let position = s.position(i)
+        let prefixEnd = s.start + s.shared
+        let lo = min(prefixEnd, s.start + (window.map { max(0, position - $0 + 1) } ?? 0))
+        let own = window.map { max(s.branch, i - $0 + 1) } ?? s.branch
+        return (lo..<prefixEnd, own..<(i + 1))
     }
 }
 
 enum Attention {
-    /// out = softmax(mask(softcap(scale · q kᵀ))) v per sequence and head. Saves probs and, with a
+    /// out = softmax(mask(softcap(scale · q kᵀ))) v per block and head. Saves probs and, with a
     /// softcap, the capped scores (`capped`, same shape as probs) for the backward.
     static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                         capped: UnsafeMutablePointer<Float>?, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                         v: UnsafePointer<Float>, shape s: AttentionShape, pool: ComputePool) {
         let T = s.positions, d = s.headDim, qw = s.heads * d, kw = s.kvHeads * d
         let group = s.heads / s.kvHeads
-        pool.parallelFor(s.batch * s.heads, chunk: 1) { range, _ in
+        let blocks = s.blocks
+        // Rows in no block (padding after a sequence's last segment) get no attention.
+        for b in 0..<s.batch where b < s.segments.count && !s.segments[b].isEmpty {
+            let covered = s.segments[b].last!.end
+            (out + (b * T + covered) * qw).update(repeating: 0, count: (T - covered) * qw)
+        }
+        pool.parallelFor(blocks.count * s.heads, chunk: 1) { range, _ in
             for job in range {
-                let b = job / s.heads, head = job % s.heads, g = head / group
-                let P = probs + job * T * T
-                let qh = q + b * T * qw + head * d
-                let kh = k + b * T * kw + g * d, vh = v + b * T * kw + g * d
-                BLAS.sgemm(transposeB: true, m: T, n: T, k: d, alpha: s.scale, a: qh, lda: qw, b: kh, ldb: kw,
-                           c: P, ldc: T)
-                for i in 0..<T {
+                let block = blocks[job / s.heads], head = job % s.heads, g = head / group
+                let b = block.sequence, lo = block.rows.lowerBound, n = block.rows.count
+                let matrix = (b * s.heads + head) * T * T
+                let P = probs + matrix
+                let qh = q + (b * T + lo) * qw + head * d
+                let kh = k + (b * T + lo) * kw + g * d, vh = v + (b * T + lo) * kw + g * d
+                BLAS.sgemm(transposeB: true, m: n, n: n, k: d, alpha: s.scale, a: qh, lda: qw, b: kh, ldb: kw,
+                           c: P + lo * T + lo, ldc: T)
+                for i in block.rows {
                     let row = P + i * T
-                    let (keys, own) = s.visibleKeys(query: i, sequence: b)
+                    let (keys, own) = s.visibleKeys(query: i, block: block)
                     if let cap = s.softcap, let capped {
                         Softcap.forward(row + keys.lowerBound, count: keys.count, cap: cap)
                         Softcap.forward(row + own.lowerBound, count: own.count, cap: cap)
-                        (capped + job * T * T + i * T).update(from: row, count: T)
+                        (capped + matrix + i * T).update(from: row, count: T)
                     }
                     softmax(row, keys: keys, own, count: T)
                 }
-                BLAS.sgemm(m: T, n: d, k: T, a: P, lda: T, b: vh, ldb: kw, c: out + b * T * qw + head * d, ldc: qw)
+                BLAS.sgemm(m: n, n: d, k: n, a: P + lo * T + lo, lda: T, b: vh, ldb: kw,
+                           c: out + (b * T + lo) * qw + head * d, ldc: qw)
             }
         }
     }
 
     /// dq += scale · dS k, dk += scale · dSᵀ q, dv += Pᵀ dout, with dP = dout vᵀ and
-    /// dS = P ⊙ (dP − Σ_j P_j dP_j) (through the softcap's 1 − (y/cap)² when there is one).
-    /// Sequences run in parallel; the heads of one sequence run in turn, since heads sharing a KV
-    /// head add into the same dk and dv rows.
+    /// dS = P ⊙ (dP − Σ_j P_j dP_j) (through the softcap's 1 − (y/cap)² when there is one), block
+    /// by block. Blocks run in parallel; the heads of one block run in turn, since heads sharing a
+    /// KV head add into the same dk and dv rows.
     static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                          dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                          probs: UnsafePointer<Float>, capped: UnsafePointer<Float>?,
@@ -83,32 +117,36 @@ enum Attention {
                          shape s: AttentionShape, pool: ComputePool) {
         let T = s.positions, d = s.headDim, qw = s.heads * d, kw = s.kvHeads * d
         let group = s.heads / s.kvHeads
-        pool.parallelFor(s.batch, chunk: 1) { range, _ in
+        let blocks = s.blocks
+        pool.parallelFor(blocks.count, chunk: 1) { range, _ in
             let dS = FloatBuffer(count: T * T)
-            for b in range {
+            for index in range {
+                let block = blocks[index]
+                let b = block.sequence, lo = block.rows.lowerBound, n = block.rows.count
                 for head in 0..<s.heads {
-                    let job = b * s.heads + head, g = head / group
-                    let P = probs + job * T * T
-                    let qh = q + b * T * qw + head * d, dqh = dq + b * T * qw + head * d
-                    let kh = k + b * T * kw + g * d, dkh = dk + b * T * kw + g * d
-                    let vh = v + b * T * kw + g * d, dvh = dv + b * T * kw + g * d
-                    let doh = dout + b * T * qw + head * d
-                    BLAS.sgemm(transposeB: true, m: T, n: T, k: d, a: doh, lda: qw, b: vh, ldb: kw,
-                               c: dS.pointer, ldc: T)
-                    BLAS.sgemm(transposeA: true, m: T, n: d, k: T, a: P, lda: T, b: doh, ldb: qw,
+                    let matrix = (b * s.heads + head) * T * T, g = head / group
+                    let P = probs + matrix + lo * T + lo
+                    let qh = q + (b * T + lo) * qw + head * d, dqh = dq + (b * T + lo) * qw + head * d
+                    let kh = k + (b * T + lo) * kw + g * d, dkh = dk + (b * T + lo) * kw + g * d
+                    let vh = v + (b * T + lo) * kw + g * d, dvh = dv + (b * T + lo) * kw + g * d
+                    let doh = dout + (b * T + lo) * qw + head * d
+                    // dS is the block's [n, n], rows of n.
+                    BLAS.sgemm(transposeB: true, m: n, n: n, k: d, a: doh, lda: qw, b: vh, ldb: kw,
+                               c: dS.pointer, ldc: n)
+                    BLAS.sgemm(transposeA: true, m: n, n: d, k: n, a: P, lda: T, b: doh, ldb: qw,
                                beta: 1, c: dvh, ldc: kw)
-                    for i in 0..<T {
-                        let p = P + i * T, ds = dS.pointer + i * T
+                    for i in 0..<n {
+                        let p = P + i * T, ds = dS.pointer + i * n
                         var dot: Float = 0
-                        for j in 0..<T { dot += p[j] * ds[j] }
-                        for j in 0..<T { ds[j] = p[j] * (ds[j] - dot) }
+                        for j in 0..<n { dot += p[j] * ds[j] }
+                        for j in 0..<n { ds[j] = p[j] * (ds[j] - dot) }
                         if let cap = s.softcap, let capped {
-                            Softcap.backward(ds, y: capped + job * T * T + i * T, count: T, cap: cap)
+                            Softcap.backward(ds, y: capped + matrix + (lo + i) * T + lo, count: n, cap: cap)
                         }
                     }
-                    BLAS.sgemm(m: T, n: d, k: T, alpha: s.scale, a: dS.pointer, lda: T, b: kh, ldb: kw,
+                    BLAS.sgemm(m: n, n: d, k: n, alpha: s.scale, a: dS.pointer, lda: n, b: kh, ldb: kw,
                                beta: 1, c: dqh, ldc: qw)
-                    BLAS.sgemm(transposeA: true, m: T, n: d, k: T, alpha: s.scale, a: dS.pointer, lda: T,
+                    BLAS.sgemm(transposeA: true, m: n, n: d, k: n, alpha: s.scale, a: dS.pointer, lda: n,
                                b: qh, ldb: qw, beta: 1, c: dkh, ldc: kw)
                 }
             }

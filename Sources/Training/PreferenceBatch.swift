@@ -28,18 +28,19 @@ public enum PairLayout: String, Codable, Sendable, CaseIterable {
     /// 2B sequences, chosen first then rejected, right-padded to the longest (TRL's
     /// concatenated_forward): the prompt is run twice, and every sequence is padded.
     case separate
-    /// B sequences, one per pair: the prompt and the chosen response, then the rejected response
-    /// as a branch of the prompt (`TokenBatch.Branch`): the prompt runs once and both responses
-    /// attend to it, each row computing what it would in its own sequence. The log-probs, the loss
-    /// and the gradients are the separate layout's; fewer rows are run (the prompt once, less
-    /// padding). Not TRL's: its logits/* metrics average over padding rows, which this layout
-    /// does not have (here they average over the rows that predict a token).
+    /// A segment per pair: the prompt and the chosen response, then the rejected response as a
+    /// branch of the prompt (`TokenBatch.Segment`): the prompt runs once and both responses attend
+    /// to it, each row computing what it would in its own sequence. Segments are packed one after
+    /// another into sequences of up to `PreferenceBatch.defaultPackRows` rows, so little is padded. The
+    /// log-probs, the loss and the gradients are the separate layout's; fewer rows are run. Not
+    /// TRL's: its logits/* metrics average over padding rows, which this layout does not have
+    /// (here they average over the rows that predict a token).
     case shared
 }
 
 /// B pairs as one model batch: 2B sequences, chosen first then rejected (TRL's
-/// concatenated_forward), right-padded to the longest, or B sequences with the rejected response
-/// as a branch (`PairLayout.shared`). Either way "sequence s" below means chosen i for s = i < B and
+/// concatenated_forward), right-padded to the longest, or segments packed into a few sequences
+/// with the rejected response as a branch (`PairLayout.shared`). Either way "sequence s" below means chosen i for s = i < B and
 /// rejected i for s = B + i, wherever its rows lie.
 public struct PreferenceBatch: Sendable {
     public let pairs: [TokenizedPair]
@@ -52,7 +53,12 @@ public struct PreferenceBatch: Sendable {
 
     public var pairCount: Int { pairs.count }
 
-    public init(pairs: [TokenizedPair], padID: Int, layout: PairLayout = .separate) throws {
+    /// Rows of a packed sequence in the shared layout (a longer pair gets one of its own).
+    public static let defaultPackRows = 512
+
+    /// `packRows`: the rows of a packed sequence in the shared layout.
+    public init(pairs: [TokenizedPair], padID: Int, layout: PairLayout = .separate,
+                packRows: Int = PreferenceBatch.defaultPackRows) throws {
         guard !pairs.isEmpty else { throw TrainingError.invalidArgument("a preference batch needs at least one pair") }
         for (i, pair) in pairs.enumerated() {
             for (ids, l, name) in [(pair.chosenIDs, pair.chosenLabels, "chosen"), (pair.rejectedIDs, pair.rejectedLabels, "rejected")]
@@ -66,28 +72,46 @@ public struct PreferenceBatch: Sendable {
         // The shared layout needs a first token in common (BOS) to branch from.
         let sharing = layout == .shared && pairs.allSatisfy { $0.chosenIDs.first == $0.rejectedIDs.first && !$0.chosenIDs.isEmpty }
         if sharing {
-            var sequences: [[Int]] = [], branches: [TokenBatch.Branch?] = []
-            var offsets: [(shared: Int, start: Int)] = []
+            // Each pair as one segment: its chosen sequence, then the rejected one from its last
+            // shared token on, as a branch. Rows 0 ..< common − 1 are shared; the branch runs token
+            // common − 1 again (its own copy of the last shared row, which predicts the rejected
+            // response's first token while the original predicts the chosen one's).
+            var parts: [(ids: [Int], shared: Int, chosen: Int)] = []
             for pair in pairs {
                 let c = pair.chosenIDs, r = pair.rejectedIDs
                 var common = 0
                 while common < min(c.count, r.count) && c[common] == r[common] { common += 1 }
-                // Rows 0 ..< common - 1 are shared; the rejected branch runs token common - 1 again
-                // (its own copy of the last shared row, which predicts the rejected response's first
-                // token while the original predicts the chosen one's).
-                let shared = common - 1
-                sequences.append(c + r[shared...])
-                branches.append(shared > 0 ? TokenBatch.Branch(shared: shared, start: c.count) : nil)
-                offsets.append((shared, c.count))
+                parts.append((c + r[(common - 1)...], common - 1, c.count))
             }
             // A pair whose sequences share only their first token has no prompt row to share (a
             // branch must share one or more rows): the whole batch then takes the separate layout.
-            if branches.allSatisfy({ $0 != nil }) {
-                tokens = try TokenBatch(sequences: sequences, padID: padID, branches: branches)
+            if parts.allSatisfy({ $0.shared > 0 }) {
+                // Segments packed into k = ⌈rows / packRows⌉ sequences of about equal length (the
+                // longest first, each into the shortest sequence so far), which are padded to the
+                // longest of them: little padding, and probs of about [packRows, packRows] per
+                // sequence and head at most (attention itself is computed per segment).
+                let total = parts.reduce(0) { $0 + $1.ids.count }
+                let count = max(1, min(parts.count, (total + packRows - 1) / max(1, packRows)))
+                var sequences = [[Int]](repeating: [], count: count)
+                var segments = [[TokenBatch.Segment]](repeating: [], count: count)
+                var place = [(sequence: Int, offset: Int)](repeating: (0, 0), count: parts.count)
+                for i in parts.indices.sorted(by: { (parts[$0].ids.count, $1) > (parts[$1].ids.count, $0) }) {
+                    let part = parts[i]
+                    let b = sequences.indices.min { (sequences[$0].count, $0) < (sequences[$1].count, $1) }!
+                    let o = sequences[b].count
+                    sequences[b] += part.ids
+                    segments[b].append(TokenBatch.Segment(start: o, end: o + part.ids.count, shared: part.shared,
+                                                          branch: o + part.chosen))
+                    place[i] = (b, o)
+                }
+                tokens = try TokenBatch(sequences: sequences, padID: padID, segments: segments)
                 let T = tokens.positions
-                for i in 0..<B { rowOf.append { t in i * T + t } }
-                for (i, o) in offsets.enumerated() {
-                    rowOf.append { t in t < o.shared ? i * T + t : i * T + o.start + t - o.shared }
+                for at in place { rowOf.append { t in at.sequence * T + at.offset + t } }
+                for (i, at) in place.enumerated() {
+                    let part = parts[i]
+                    rowOf.append { t in
+                        at.sequence * T + at.offset + (t < part.shared ? t : part.chosen + t - part.shared)
+                    }
                 }
                 self.layout = .shared
             } else {

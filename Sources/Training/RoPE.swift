@@ -14,12 +14,12 @@ extension Ops.RopeTable {
     }
 
     /// One table per sequence of `batch`, row t of sequence b at `batch.position(row: t, sequence: b)`
-    /// (the rows' own index but in a branch, `TokenBatch.Branch`); sequences without a branch share one.
+    /// (the row's own index but in segments, `TokenBatch.Segment`); sequences without segments share one.
     static func tables(base: Float, headDim d: Int, batch: TokenBatch) -> [Ops.RopeTable] {
         let plain = Ops.RopeTable(base: base, headDim: d, positions: batch.positions)
         let inverse = Ops.ropeInverseFrequencies(base: base, dim: d)
         return (0..<batch.batchSize).map { b in
-            guard batch.branches[b] != nil else { return plain }
+            guard !batch.segments[b].isEmpty else { return plain }
             return Ops.RopeTable(positions: (0..<batch.positions).map { batch.position(row: $0, sequence: b) },
                                  invFreq: inverse)
         }

@@ -3,6 +3,10 @@
 ///
 /// Row b·T + t holds token t of sequence b; its target is token t+1 when that is a real token,
 /// otherwise −1 (the last real token and every padding position predict nothing).
+///
+/// A sequence may instead hold several independent segments, one after the other (`Segment`):
+/// each sees only itself, sits at positions counted from its own start, and may carry a second
+/// branch of its prefix. Preference pairs are packed so (`PairLayout.shared`).
 public struct TokenBatch: Sendable, Equatable {
     public let sequences: [[Int]]
     public let positions: Int
@@ -11,39 +15,61 @@ public struct TokenBatch: Sendable, Equatable {
     public let paddedIDs: [Int]
     /// [B·T] next-token targets or −1.
     public let targets: [Int]
-
-    /// Per sequence, a second branch sharing its first rows, or nil (`Branch`).
-    public let branches: [Branch?]
+    /// Per sequence, its segments in row order; empty: the whole sequence is one, without a branch.
+    public let segments: [[Segment]]
 
     public var batchSize: Int { sequences.count }
     public var lengths: [Int] { sequences.map(\.count) }
 
-    /// Two continuations of one prefix in one sequence: rows `0 ..< start` are the prefix and the
-    /// first continuation (causal as usual); rows from `start` on are the second continuation of
-    /// the prefix's first `shared` rows. They sit at positions `shared, shared + 1, ...` and see
-    /// only rows `0 ..< shared` and their own branch up to themselves, so each branch computes what
-    /// it would alone after the prefix (a preference pair's chosen and rejected response after one
-    /// run of their prompt). The row before `start` predicts nothing (its next row begins the other
-    /// branch).
-    public struct Branch: Sendable, Equatable {
-        public let shared: Int
+    /// Rows `start ..< end` of a sequence that form a sequence of their own: row `start + t` sits at
+    /// position t and sees only the segment's rows before it. With a branch (`branch < end`),
+    /// rows `branch ..< end` are a second continuation of the segment's first `shared` rows: they
+    /// sit at positions `shared, shared + 1, ...` and see only those rows and their own branch up
+    /// to themselves, so each continuation computes what it would alone after the prefix (a
+    /// preference pair's chosen and rejected response after one run of their prompt). The last row
+    /// of the segment and the row before its branch predict nothing.
+    public struct Segment: Sendable, Equatable {
         public let start: Int
+        public let end: Int
+        public let shared: Int
+        public let branch: Int
 
-        public init(shared: Int, start: Int) {
-            self.shared = shared
+        /// A segment without a branch: `shared` 0, `branch` = `end`.
+        public init(start: Int, end: Int, shared: Int = 0, branch: Int? = nil) {
             self.start = start
+            self.end = end
+            self.shared = shared
+            self.branch = branch ?? end
         }
+
+        var hasBranch: Bool { branch < end }
+
+        /// The position of row t of the segment's sequence (t in start ..< end).
+        func position(_ t: Int) -> Int { t < branch ? t - start : shared + t - branch }
+    }
+
+    /// The segment of sequence `b` holding row `t`, nil for a sequence without segments and for
+    /// padding.
+    func segment(row t: Int, sequence b: Int) -> Segment? {
+        let list = segments[b]
+        guard !list.isEmpty else { return nil }
+        var lo = 0, hi = list.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if list[mid].end <= t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < list.count && list[lo].start <= t ? list[lo] : nil
     }
 
     /// The position (for RoPE and the sliding window) of row `t` of sequence `b`.
     public func position(row t: Int, sequence b: Int) -> Int {
-        guard let branch = branches[b], t >= branch.start else { return t }
-        return branch.shared + t - branch.start
+        segment(row: t, sequence: b)?.position(t) ?? t
     }
 
-    /// `positions` defaults to the longest sequence; a larger value pads further. `branches`, when
-    /// given, has one entry per sequence (`Branch`; 0 < shared < start < the sequence's length).
-    public init(sequences: [[Int]], padID: Int, positions: Int? = nil, branches: [Branch?]? = nil) throws {
+    /// `positions` defaults to the longest sequence; a larger value pads further. `segments`, when
+    /// given, has one list per sequence: segments in order, not overlapping, inside the sequence,
+    /// each of two or more rows, a branch sharing 1 or more rows and starting after them.
+    public init(sequences: [[Int]], padID: Int, positions: Int? = nil, segments: [[Segment]]? = nil) throws {
         guard !sequences.isEmpty else { throw TrainingError.invalidArgument("a token batch needs at least one sequence") }
         if let i = sequences.firstIndex(where: { $0.isEmpty }) {
             throw TrainingError.invalidArgument("sequence \(i) of the batch is empty")
@@ -53,30 +79,40 @@ public struct TokenBatch: Sendable, Equatable {
         guard T >= longest else {
             throw TrainingError.invalidArgument("batch length \(T) is shorter than its longest sequence (\(longest))")
         }
-        let branches = branches ?? Array(repeating: nil, count: sequences.count)
-        guard branches.count == sequences.count else {
-            throw TrainingError.invalidArgument("\(branches.count) branch entries for \(sequences.count) sequences")
+        let segments = segments ?? Array(repeating: [], count: sequences.count)
+        guard segments.count == sequences.count else {
+            throw TrainingError.invalidArgument("\(segments.count) segment lists for \(sequences.count) sequences")
         }
-        for (b, branch) in branches.enumerated() {
-            guard let branch else { continue }
-            guard branch.shared > 0, branch.shared < branch.start, branch.start < sequences[b].count else {
-                throw TrainingError.invalidArgument(
-                    "sequence \(b): a branch must share 1 or more rows and start inside the sequence " +
-                    "(shared \(branch.shared), start \(branch.start), length \(sequences[b].count))")
+        for (b, list) in segments.enumerated() {
+            var previous = 0
+            for s in list {
+                let branched = !s.hasBranch || (s.shared > 0 && s.start + s.shared < s.branch)
+                guard s.start >= previous, s.end > s.start + 1, s.end <= sequences[b].count, s.branch <= s.end, branched else {
+                    throw TrainingError.invalidArgument(
+                        "sequence \(b): segment \(s.start)..<\(s.end) (shared \(s.shared), branch \(s.branch)) " +
+                        "is out of order, outside the sequence, or branches without a shared prefix")
+                }
+                previous = s.end
             }
         }
         self.sequences = sequences
         self.positions = T
         self.padID = padID
-        self.branches = branches
+        self.segments = segments
         var ids = [Int](), targets = [Int]()
         ids.reserveCapacity(sequences.count * T)
         targets.reserveCapacity(sequences.count * T)
         for (b, s) in sequences.enumerated() {
-            let cut = branches[b]?.start
+            // Rows whose next row begins another segment or branch predict nothing.
+            var cuts = Set<Int>()
+            for segment in segments[b] {
+                cuts.insert(segment.end)
+                if segment.hasBranch { cuts.insert(segment.branch) }
+                cuts.insert(segment.start)
+            }
             for t in 0..<T {
                 ids.append(t < s.count ? s[t] : padID)
-                targets.append(t + 1 < s.count && t + 1 != cut ? s[t + 1] : -1)
+                targets.append(t + 1 < s.count && !cuts.contains(t + 1) ? s[t + 1] : -1)
             }
         }
         paddedIDs = ids

@@ -415,6 +415,6 @@ public final class TrainableGemma: @unchecked Sendable {
         AttentionShape(batch: batch.batchSize, positions: batch.positions, heads: config.headCount,
                        kvHeads: config.kvHeadCount, headDim: config.headDim, scale: config.attentionScale,
                        softcap: config.attentionSoftcap, window: sliding ? config.slidingWindow : nil,
-                       lengths: batch.lengths, branches: batch.branches)
+                       lengths: batch.lengths, segments: batch.segments)
     }
 }

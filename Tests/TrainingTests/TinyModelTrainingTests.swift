@@ -133,10 +133,11 @@ import Testing
         Self.expectSameGradients(plain.gradients, fused.gradients)
     }
 
-    /// The shared layout (each pair's prompt run once, the rejected response a branch of it) gives
-    /// the separate layout's log-probs, loss, metrics (but TRL's logits/*, which average over
-    /// padding) and gradients: across the sliding window of 4, with soft-capping (Gemma 2), for
-    /// responses that begin alike (their common tokens are shared rows too), and with fewer rows.
+    /// The shared layout (each pair's prompt run once, the rejected response a branch of it, pairs
+    /// packed into one sequence or padded ones of a few rows) gives the separate layout's log-probs,
+    /// loss, metrics (but TRL's logits/*, which average over padding) and gradients: across the
+    /// sliding window of 4, with soft-capping (Gemma 2), for responses that begin alike (their
+    /// common tokens are shared rows too), and with fewer rows.
     @Test(arguments: ["gemma2", "gemma3"], NLLScope.allCases)
     func sharedPromptLayoutMatchesSeparateSequences(_ arch: String, _ scope: NLLScope) throws {
         let model = try Self.model(arch)
@@ -151,9 +152,9 @@ import Testing
         let pairs = [pair([40, 41, 42, 43, 44, 45], [50, 51, 52, 53, 54], [60, 61]),
                      pair([70, 71], [80, 81], [90, 91, 92, 93, 94, 95, 96]),
                      pair([30, 31, 32], [33, 34, 35, 36], [33, 34, 37])]
-        func run(_ layout: PairLayout) throws -> (batch: PreferenceBatch, logp: [[Float]], loss: Double, metrics: ORPOMetrics,
-                                                  gradients: [[Float]]) {
-            let batch = try PreferenceBatch(pairs: pairs, padID: 0, layout: layout)
+        func run(_ layout: PairLayout, packRows: Int = PreferenceBatch.defaultPackRows)
+            throws -> (batch: PreferenceBatch, logp: [[Float]], loss: Double, metrics: ORPOMetrics, gradients: [[Float]]) {
+            let batch = try PreferenceBatch(pairs: pairs, padID: 0, layout: layout, packRows: packRows)
             #expect(batch.layout == layout)
             trainable.headChunkRows = 4
             let pass = try trainable.forward(batch.tokens, lossRows: batch.lossRows(nll: scope), headGradient: true)
@@ -163,20 +164,26 @@ import Testing
             let logp = (0..<(2 * pairs.count)).map { s in batch.completionRows(sequence: s).map { pass.logProbs[$0] } }
             return (batch, logp, result.loss, result.metrics, adapter.modules.flatMap { [$0.parameters.gradA.array, $0.parameters.gradB.array] })
         }
-        let separate = try run(.separate), shared = try run(.shared)
+        let separate = try run(.separate)
+        // All three pairs packed in one sequence; then at most 16 rows a sequence: one pair each
+        // (the longest, 17 rows, alone), padded.
+        let packed = try run(.shared), split = try run(.shared, packRows: 16)
         let rows = { (b: PreferenceBatch) in b.tokens.batchSize * b.tokens.positions }
-        #expect(rows(shared.batch) < rows(separate.batch) * 2 / 3, "\(rows(shared.batch)) rows against \(rows(separate.batch))")
-        #expect(shared.batch.pairTokens == separate.batch.pairTokens)
-        for (a, b) in zip(separate.logp, shared.logp) {
-            #expect(a.count == b.count)
-            for (x, y) in zip(a, b) { #expect(abs(x - y) < 2e-5, "\(a) against \(b)") }
+        #expect(packed.batch.tokens.batchSize == 1 && split.batch.tokens.batchSize == 3)
+        #expect(rows(packed.batch) < rows(separate.batch) * 2 / 3, "\(rows(packed.batch)) rows against \(rows(separate.batch))")
+        for shared in [packed, split] {
+            #expect(shared.batch.pairTokens == separate.batch.pairTokens)
+            for (a, b) in zip(separate.logp, shared.logp) {
+                #expect(a.count == b.count)
+                for (x, y) in zip(a, b) { #expect(abs(x - y) < 2e-5, "\(a) against \(b)") }
+            }
+            #expect(abs(separate.loss - shared.loss) < 1e-5 * max(1, abs(separate.loss)))
+            for (name, value) in separate.metrics.named where !name.hasPrefix("logits/") {
+                let other = shared.metrics.named.first { $0.0 == name }!.1
+                #expect(abs(value - other) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(other)")
+            }
+            Self.expectSameGradients(separate.gradients, shared.gradients)
         }
-        #expect(abs(separate.loss - shared.loss) < 1e-5 * max(1, abs(separate.loss)))
-        for (name, value) in separate.metrics.named where !name.hasPrefix("logits/") {
-            let other = shared.metrics.named.first { $0.0 == name }!.1
-            #expect(abs(value - other) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(other)")
-        }
-        Self.expectSameGradients(separate.gradients, shared.gradients)
         // A pair whose sequences share only BOS has no prompt row to share: the batch is laid out
         // separately.
         let bare = TokenizedPair(promptIDs: [2], chosenIDs: [2, 5, 1], chosenLabels: [-100, 5, 1],
