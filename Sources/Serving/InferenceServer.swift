@@ -49,15 +49,28 @@ public final class InferenceServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gemma-infer"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        let serviceGroup = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: [], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger)
+        // A connection that never completes its request (a body announced and not sent) would hold
+        // the graceful stop for ever: once the requests in flight have been cut (shutdownTimeout)
+        // and have had `closingGrace` seconds to answer and be logged, the server is cancelled,
+        // which closes every connection still open.
+        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(
+            Int64((configuration.shutdownTimeout + Self.closingGrace) * 1000))
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         await group.set(serviceGroup)
         let signals = handleSignals ? installSignals() : []
         defer { signals.forEach { $0.cancel() } }
-        try await serviceGroup.run()
+        var failure: Error?
+        do { try await serviceGroup.run() } catch { failure = error }
         try log.flush()
         await completions.telemetry?.finish()
+        // Cancelled after a stop was asked for: the stop, not a failure.
+        if let failure, !(await group.isStopping) { throw failure }
     }
+
+    /// Seconds a stop allows, after cutting the requests still running, before it closes the
+    /// connections left open.
+    public static let closingGrace = 5.0
 
     /// Stops accepting, finishes the requests in flight, then `run` returns. Requests still
     /// generating after `shutdownTimeout` seconds are cut short (logged with `finish_reason`
@@ -70,6 +83,7 @@ public final class InferenceServer: Sendable {
                 logger.notice("graceful stop: cut \(cut) request(s) still running after \(timeout) s; logged with finish_reason \"shutdown\"")
             }
         }
+        await group.setStopping()
         await group.get()?.triggerGracefulShutdown()
     }
 
@@ -106,6 +120,8 @@ public final class InferenceServer: Sendable {
 /// The running service group, set once `run` starts, for `shutdown()`.
 private actor GroupBox {
     private var group: ServiceGroup?
+    private(set) var isStopping = false
     func set(_ g: ServiceGroup) { group = g }
     func get() -> ServiceGroup? { group }
+    func setStopping() { isStopping = true }
 }

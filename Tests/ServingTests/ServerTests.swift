@@ -427,6 +427,26 @@ import Testing
     }
 }
 
+/// A client that announces a body and never sends it cannot hold the graceful stop: after the
+/// shutdown timeout and the closing grace the connection is closed and `run` returns.
+@Suite struct HalfSentRequestTests {
+    @Test(.timeLimit(.minutes(2))) func aHalfSentRequestDoesNotHoldTheStop() async throws {
+        let server = try await TestServer(model: TinyServingModel.load) { $0.shutdownTimeout = 1 }
+        let client = try RawClientSocket(port: server.port)
+        client.write("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     + "Content-Length: 100\r\n\r\n{\"mes")
+        // The server has the request's head once another request on a second connection is answered.
+        #expect(try await server.post("/v1/completions", #"{"prompt":"the","max_tokens":1}"#).status == 200)
+        let started = Date()
+        try await server.stop()
+        let seconds = Date().timeIntervalSince(started)
+        #expect(seconds < 1 + InferenceServer.closingGrace + 10, "the stop took \(seconds) s")
+        // The half-sent connection was closed by the server.
+        #expect(!client.read(until: "never sent").contains("never sent"))
+        client.close()
+    }
+}
+
 /// Issue 20, item 8: gemma-infer's records keep the input's numbers and unknown fields as written.
 @Suite struct RecordPassThroughTests {
     @Test func answeredRecordsKeepTheInputsNumbersAsWritten() throws {
