@@ -121,6 +121,10 @@ public struct AdapterConfig: Codable, Sendable, Equatable {
         guard peftType == "LORA" else { throw AdapterError.invalidArgument("peft_type is '\(peftType)', expected \"LORA\"") }
         guard r > 0 else { throw AdapterError.invalidArgument("r must be positive, got \(r)") }
         guard loraAlpha.isFinite else { throw AdapterError.invalidArgument("lora_alpha must be a finite number") }
+        guard scale.isFinite else {
+            throw AdapterError.invalidArgument(
+                "lora_alpha \(loraAlpha) over r \(r) gives a scale beyond the range of float32 (at most about 3.4e38)")
+        }
         guard loraDropout >= 0, loraDropout < 1 else {
             throw AdapterError.invalidArgument("lora_dropout must lie in [0, 1), got \(loraDropout)")
         }

@@ -21,6 +21,11 @@ public struct PEFTAdapter: Sendable {
         self.layers = layers
     }
 
+    /// The largest bound on one weight's LoRA update an adapter may have when read (1e6: a
+    /// trained adapter's updates are of the order of the weights, well below 1; far larger ones
+    /// only come from a broken lora_alpha or broken factors, and overflow float32 in the products).
+    public static let largestUpdate = 1e6
+
     /// Every adapted layer, in (layer, role) order.
     public var modules: [(layer: Int, role: LayerTensor, factors: LoRAWeights)] {
         layers.enumerated().flatMap { i, layer in
@@ -173,6 +178,17 @@ public struct PEFTAdapter: Sendable {
                 let r = config.r
                 let a = try factor(i, role, "A", rows: r, cols: shape.in)
                 let b = try factor(i, role, "B", rows: shape.out, cols: r)
+                // |scale · (B A)[i, j]| <= |scale| · r · max|B| · max|A|: an update that could leave
+                // float32's range would make the merged weights (or the answers) infinite or NaN.
+                let largest = { (v: [Float]) in v.reduce(Float(0)) { max($0, abs($1)) } }
+                let bound = Double(abs(config.scale)) * Double(r) * Double(largest(b)) * Double(largest(a))
+                guard bound <= Self.largestUpdate else {
+                    throw AdapterError.file(
+                        path: weightsPath,
+                        message: "layer \(i) \(role): the update lora_alpha/r · B · A may reach \(bound) " +
+                            "(scale \(config.scale), largest |B| \(largest(b)), largest |A| \(largest(a))), beyond " +
+                            "\(Self.largestUpdate): the adapter would make the model's weights overflow")
+                }
                 layer[role] = LoRAWeights(rank: r, a: a, b: b, scale: config.scale)
             }
             layers.append(layer)

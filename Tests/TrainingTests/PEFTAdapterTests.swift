@@ -103,6 +103,9 @@ import Testing
 
     @Test func malformedConfigurationsAreNamed() throws {
         try expectFailure("missing key 'r'") { try rewriteConfig($0) { $0["r"] = nil } }
+        // Issue 20, item 1: a finite lora_alpha whose scale, or whose updates, leave float32's range.
+        try expectFailure("gives a scale beyond the range of float32") { try rewriteConfig($0) { $0["lora_alpha"] = 1e308 } }
+        try expectFailure("the adapter would make the model's weights overflow") { try rewriteConfig($0) { $0["lora_alpha"] = 1e30 } }
         try expectFailure("key 'lora_alpha'") { try rewriteConfig($0) { $0["lora_alpha"] = "eight" } }
         try expectFailure("target module 'fc1'") { try rewriteConfig($0) { $0["target_modules"] = ["fc1"] } }
         try expectFailure("alpha_pattern") { try rewriteConfig($0) { $0["alpha_pattern"] = ["q_proj": 16] } }
