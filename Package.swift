@@ -53,7 +53,7 @@ let package = Package(
 
         // MARK: Model formats.
         // GGUF and safetensors, read memory-mapped; the one Hugging Face config.json type.
-        .target(name: "ModelFormats", dependencies: ["TensorKit", "JSON"]),
+        .target(name: "ModelFormats", dependencies: ["TensorKit", "JSON", "Records"]),
         // SentencePiece from GGUF vocabularies, Hugging Face tokenizer.json (BPE).
         .target(name: "Tokenizers", dependencies: ["ModelFormats", "JSON"]),
 

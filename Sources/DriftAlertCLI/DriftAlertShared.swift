@@ -62,7 +62,7 @@ extension DriftAlertCommand {
             guard let config else { return [] }
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
-                throw FatalError("cannot read rules \(config): \(error.localizedDescription)")
+                throw FatalError("cannot read rules \(config): \(SystemErrorText.reason(error))")
             }
             struct Wrapped: Decodable { var rules: [AlertRule] }
             do {

@@ -119,14 +119,14 @@ public struct JudgeConfig: Sendable {
         do {
             bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw JudgeError.invalidConfig(source: path, field: "(file)", message: "cannot read: \(error.localizedDescription)")
+            throw JudgeError.invalidConfig(source: path, field: "", message: "cannot read: \(SystemErrorText.reason(error))")
         }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes: bytes) } catch {
-            throw JudgeError.invalidConfig(source: path, field: "(file)", message: "not valid JSON: \(error)")
+            throw JudgeError.invalidConfig(source: path, field: "", message: "not valid JSON: \(error)")
         }
         guard let object = value.object else {
-            throw JudgeError.invalidConfig(source: path, field: "(file)", message: "expected a JSON object, found \(value.kindName)")
+            throw JudgeError.invalidConfig(source: path, field: "", message: "expected a JSON object, found \(value.kindName)")
         }
         return try JudgeConfig(json: object, source: path)
     }

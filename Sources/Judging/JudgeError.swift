@@ -9,7 +9,8 @@ public enum JudgeError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .invalidConfig(source, field, message):
-            return "\(source): field \"\(field)\": \(message)"
+            // The file itself (unreadable) has no field to name.
+            return field.isEmpty ? "\(source): \(message)" : "\(source): field \"\(field)\": \(message)"
         case let .backendUnavailable(message):
             return message
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// Where a tool writes a finished file or directory: checked before the work that produces it, and
 /// written under a hidden temporary name beside it, renamed into place only when complete.
@@ -77,20 +78,6 @@ public enum OutputLocation {
         try? fm.removeItem(atPath: aside)
     }
 
-    /// An error's reason without Foundation's wrapping (`Error Domain=NSCocoaErrorDomain …`): the
-    /// POSIX error's text when there is one, Foundation's sentence otherwise; the project's own
-    /// errors as they describe themselves.
-    public static func reason(_ error: Error) -> String {
-        if let cocoa = error as? CocoaError, let underlying = cocoa.underlying {
-            let posix = underlying as NSError
-            if posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
-        }
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-        if error is CocoaError || type(of: error) is NSError.Type { return ns.localizedDescription }
-        return "\(error)"
-    }
+    /// An error's reason without Foundation's wrapping (`SystemErrorText.reason`).
+    public static func reason(_ error: Error) -> String { SystemErrorText.reason(error) }
 }

@@ -40,12 +40,21 @@ public struct AlertStateFile: Codable, Equatable, Sendable {
 
     /// Loads the state file; a missing file is an empty state, a corrupt one is an error naming it.
     public static func load(path: String) throws -> AlertStateFile {
-        guard FileManager.default.fileExists(atPath: path) else { return AlertStateFile() }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return AlertStateFile() }
+        guard !isDirectory.boolValue else {
+            throw FatalError("state file \(path) is a directory; give a file path (a missing file starts an empty state)")
+        }
+        let data: Data
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw FatalError("state file \(path) cannot be read: \(SystemErrorText.reason(error))")
+        }
+        do {
             return try JSONParser.parse(bytes: [UInt8](data)).decode(AlertStateFile.self)
         } catch {
-            throw FatalError("state file \(path) is unreadable or corrupt (\(error)); move it away to start afresh")
+            throw FatalError("state file \(path) is corrupt (\(error)); move it away to start afresh")
         }
     }
 

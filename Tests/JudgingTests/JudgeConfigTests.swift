@@ -84,6 +84,13 @@ import Testing
             #expect(e.description.contains("list.json"))
             #expect(e.description.contains("expected a JSON object, found array"))
         }
+        // A directory where the config belongs: the system's reason, no Foundation error dump.
+        do {
+            _ = try JudgeConfig.load(path: scratch.path)
+            Issue.record("a directory was read as a judge config")
+        } catch let e as JudgeError {
+            #expect(e.description == "\(scratch.path): cannot read: Is a directory", "\(e.description)")
+        }
     }
 
     @Test func customScoresAndChecks() throws {

@@ -178,6 +178,27 @@ import Monitoring
         #expect(!run.stderr.contains("Domain="), "\(run.stderr)")
     }
 
+    /// A directory where a file belongs (the state file, the rules) is one line naming it, with
+    /// the system's reason and no Foundation error dump.
+    @Test func aDirectoryForAFileIsOneClearMessage() throws {
+        let directory = temporaryPath("-dir")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let runs = [
+            try runTool("drift-alert", ["--metric", "metrics.banking.pass_rate", "--below", "0.8", "--name", "b", "--state", directory],
+                        stdin: windowLines([0.7])),
+            try runTool("drift-alert", ["reset", "b", "--state", directory]),
+            try runTool("drift-alert", ["--config", directory], stdin: windowLines([0.7])),
+        ]
+        for run in runs {
+            #expect(run.status == 2)
+            #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+            #expect(run.stderr.contains(directory), "\(run.stderr)")
+            #expect(run.stderr.contains("directory"), "\(run.stderr)")
+            #expect(!run.stderr.contains("Domain=") && !run.stderr.contains("NSCocoaErrorDomain"), "\(run.stderr)")
+        }
+    }
+
     @Test func rulesFromAConfigFile() throws {
         let config = temporaryPath(".rules.json")
         defer { try? FileManager.default.removeItem(atPath: config) }
