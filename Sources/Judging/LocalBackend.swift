@@ -126,6 +126,15 @@ public final class LocalBackend: JudgeBackend, @unchecked Sendable {
         defer { lock.unlock() }
         let tokenizer = loaded.tokenizer
         let model = loaded.model
+        // A prompt whose text needs more tokens than the context holds (no token covers more than
+        // longestTokenBytes bytes) is refused before tokenizing: a 50 MB answer costs a byte count.
+        let bytes = request.prompt.messages.reduce(request.prompt.replyPrefix.utf8.count) { $0 + $1.content.utf8.count }
+        let context = model.config.contextLength
+        if bytes > context, bytes / loaded.longestTokenBytes > context {
+            throw PromptTooLong(description:
+                "the judge prompt's \(bytes) bytes need at least \(bytes / loaded.longestTokenBytes) tokens (no token covers "
+                    + "more than \(loaded.longestTokenBytes) bytes), more than the context of \(context); not tokenized")
+        }
         let promptIDs = try template.encode(request.prompt.messages, tokenizer: tokenizer)
             + tokenizer.encode(request.prompt.replyPrefix, addBOS: false, parseSpecial: false)
         let labels = try labelTokens(request.scale)
@@ -225,4 +234,10 @@ public final class LocalBackend: JudgeBackend, @unchecked Sendable {
         }
         return (text.trimmingCharacters(in: .whitespacesAndNewlines), ids.count)
     }
+}
+
+/// A record's judge prompt longer than the local model's context can hold, found from its byte
+/// count before tokenizing (the record's verdict gets status "error" with this text).
+struct PromptTooLong: Error, CustomStringConvertible {
+    let description: String
 }

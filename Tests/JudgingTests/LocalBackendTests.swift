@@ -48,6 +48,22 @@ struct LocalBackendTests {
         #expect(again.map { abs($0 - scores[0]) < 1e-4 } == true)
     }
 
+    /// Issue 20, item 6: a record whose prompt cannot fit the context is an error verdict found
+    /// from its byte count, at once (tokenizing 50 MB took 42 s and 5 GB); the next record is judged.
+    @Test func aPromptTooLongForTheContextIsRefusedBeforeTokenizing() throws {
+        let backend = try Self.backend.get()
+        let judge = try Judge(config: try Fixture.judge("restrict-to-banking-naive.json"), backend: backend, options: JudgeOptions())
+        let huge = JSONObject([("question", JSONValue.string("What is APR?")),
+                               ("answer", JSONValue.string(String(repeating: "x", count: 50_000_000)))])
+        let started = Date()
+        let verdict = judge.evaluate(huge)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(verdict.status == Verdict.Status.error)
+        let text = JSONSerializer.string(.object(verdict.json))
+        #expect(text.contains("not tokenized"), "\(text)")
+        #expect(judge.evaluate(try Self.records()[0]).status == Verdict.Status.ok)
+    }
+
     @Test func customTemplateAndExplanation() throws {
         let backend = try Self.backend.get()
         var options = JudgeOptions()
