@@ -8,7 +8,9 @@ public enum AdapterError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .invalidArgument(message): return message
-        case let .file(path, message): return "\(path): \(message)"
+        case let .file(path, message):
+            // A message from a reader that already names the file is not prefixed twice.
+            return message.hasPrefix(path + ": ") ? message : "\(path): \(message)"
         }
     }
 }

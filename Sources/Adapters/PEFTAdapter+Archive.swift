@@ -22,7 +22,9 @@ extension PEFTAdapter {
         var weights: [String: [UInt8]] = [:]
         while let member = try reader.next() {
             guard member.kind == .file else { continue }
-            let parts = member.name.split(separator: "/")
+            // "./name" is "name": tar writes either for the same file.
+            let parts = member.name.split(separator: "/").filter { $0 != "." }
+            let name = parts.joined(separator: "/")
             guard parts.count <= 2, let base = parts.last.map(String.init) else { continue }
             let limit: Int
             switch base {
@@ -35,8 +37,12 @@ extension PEFTAdapter {
                     path: path + "/" + member.name,
                     message: "is \(member.size) bytes, over the \(limit)-byte limit for \(base) in an adapter archive")
             }
+            // A member stored twice (tar allows it; extracting keeps the last) is ambiguous: refused.
+            guard configs[name] == nil, weights[name] == nil else {
+                throw AdapterError.file(path: path + "/" + name, message: "is in the archive twice; which one is the adapter's is unclear")
+            }
             let bytes = try reader.readData()
-            if base == configFile { configs[member.name] = bytes } else { weights[member.name] = bytes }
+            if base == configFile { configs[name] = bytes } else { weights[name] = bytes }
         }
         // The adapter's directory: the root's config if there is one, else the only directory's.
         let chosen = configs[configFile] != nil ? [configFile] : Array(configs.keys)

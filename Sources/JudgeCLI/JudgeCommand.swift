@@ -227,7 +227,9 @@ public struct JudgeCommand: ParsableCommand {
                     try AdapterLoader.apply(adapterPath, to: loaded.model)
                     adapter = (AdapterLoader.adapterName(path: adapterPath), try AdapterLoader.digest(path: adapterPath))
                 } catch {
-                    throw JudgeError.backendUnavailable("adapter \(adapterPath): \(error)")
+                    // The adapter's errors name its file already.
+                    let text = "\(error)"
+                    throw JudgeError.backendUnavailable(text.hasPrefix(adapterPath) ? "adapter \(text)" : "adapter \(adapterPath): \(text)")
                 }
             }
             backend = try LocalBackend(model: loaded, adapter: adapter)

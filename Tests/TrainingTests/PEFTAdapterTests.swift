@@ -194,4 +194,24 @@ import Testing
             #expect(error.description.contains("run-7/adapter_config.json: is \(text.utf8.count) bytes, over the 1048576-byte limit"), "\(error)")
         }
     }
+
+    /// The same member twice in an archive (once plain, once as "./name") is refused: extracting
+    /// would keep the last, reading would have to guess.
+    @Test func aMemberStoredTwiceIsRefused() throws {
+        let dir = Self.temporaryPath("twice"), archive = Self.temporaryPath("twice.tar.gz")
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: archive)
+        }
+        try PEFTAdapter.write(try Self.sampleAdapter().peftAdapter, to: dir)
+        let config = dir + "/adapter_config.json", weights = dir + "/adapter_model.safetensors"
+        try TarGzWriter.write(files: [("adapter_config.json", config), ("adapter_model.safetensors", weights),
+                                      ("./adapter_config.json", config)], to: archive)
+        do {
+            _ = try PEFTAdapter.read(path: archive, model: Self.config)
+            Issue.record("an archive holding adapter_config.json twice was read")
+        } catch let error as AdapterError {
+            #expect(error.description.contains("adapter_config.json: is in the archive twice"), "\(error)")
+        }
+    }
 }
