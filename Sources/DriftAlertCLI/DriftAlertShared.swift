@@ -26,7 +26,7 @@ extension DriftAlertCommand {
         @Option(name: .customLong("webhook-timeout"), help: ArgumentHelp("Timeout of one webhook attempt. Default 10s.", valueName: "duration"))
         public var webhookTimeout: DurationArgument = DurationArgument(seconds: 10)
 
-        @Option(name: .customLong("webhook-attempts"), help: ArgumentHelp("Attempts per event, retries with backoff included. Default 4.", valueName: "n"))
+        @Option(name: .customLong("webhook-attempts"), parsing: .unconditional, help: ArgumentHelp("Attempts per event, retries with backoff included. Default 4.", valueName: "n"))
         public var webhookAttempts: Int = 4
 
         @Option(name: .customLong("prometheus-output"), help: ArgumentHelp("Rewrite this file atomically with every rule's alert state as Prometheus text (textfile collector) after each window.", valueName: "file"))

@@ -25,15 +25,15 @@ extension DriftAlertCommand {
         public var metric: String? { field ?? oldField }
 
         public func validate() throws { _ = try OptionAlias.value(field, "--field", old: oldField, "--metric") }
-        @Option(help: ArgumentHelp("Alert when the value is below X.", valueName: "x"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Alert when the value is below X.", valueName: "x"))
         public var below: Double?
-        @Option(help: ArgumentHelp("Alert when the value is above X.", valueName: "x"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Alert when the value is above X.", valueName: "x"))
         public var above: Double?
-        @Option(help: ArgumentHelp("Softer threshold that marks 'suspected' first.", valueName: "x"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Softer threshold that marks 'suspected' first.", valueName: "x"))
         public var suspect: Double?
-        @Option(help: ArgumentHelp("Threshold the value must pass back over to resolve (hysteresis).", valueName: "x"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Threshold the value must pass back over to resolve (hysteresis).", valueName: "x"))
         public var clear: Double?
-        @Option(help: ArgumentHelp("Bad windows needed (within --within). Default 1.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Bad windows needed (within --within). Default 1.", valueName: "n"))
         public var count: Int = 1
         @Option(help: ArgumentHelp("Period in which --count bad windows detect; without it they must be consecutive.", valueName: "duration"))
         public var within: DurationArgument?
@@ -47,11 +47,11 @@ extension DriftAlertCommand {
         public var detector: String?
         @Option(help: "Detector direction: up, down or both. Default both.")
         public var direction: String = "both"
-        @Option(help: ArgumentHelp("Detector slack (CUSUM k, Page-Hinkley delta). Default 0.", valueName: "x"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Detector slack (CUSUM k, Page-Hinkley delta). Default 0.", valueName: "x"))
         public var slack: Double = 0
-        @Option(help: ArgumentHelp("CUSUM target mean (default: mean of the warm-up windows).", valueName: "x"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("CUSUM target mean (default: mean of the warm-up windows).", valueName: "x"))
         public var target: Double?
-        @Option(help: ArgumentHelp("Detector warm-up windows. Default 5.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Detector warm-up windows. Default 5.", valueName: "n"))
         public var warmup: Int = 5
 
         public init() {}

@@ -8,7 +8,7 @@ import TensorKit
 struct ModelOptions: ParsableArguments {
     @OptionGroup var modelOption: ModelOption
 
-    @Option(help: "Worker threads for the matrix products (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for the matrix products (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Keep activations in float32 in every product (slower; the reference path).")

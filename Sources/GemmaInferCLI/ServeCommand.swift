@@ -19,19 +19,19 @@ struct Serve: ParsableCommand {
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
-    @Option(help: "Port to listen on (0: any free port, reported on stderr).")
+    @Option(parsing: .unconditional, help: "Port to listen on (0: any free port, reported on stderr).")
     var port = 8080
     @Option(help: ArgumentHelp("Traffic log: one JSONL record per request, appended (-: stdout).", valueName: "path"))
     var log: String
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1 and /admin requests.")
     var apiKey: String?
-    @Option(help: "Requests generating at the same time (their decode steps run as one batch).")
+    @Option(parsing: .unconditional, help: "Requests generating at the same time (their decode steps run as one batch).")
     var parallel = 4
-    @Option(help: "Requests that may wait for a slot; more are answered 503.")
+    @Option(parsing: .unconditional, help: "Requests that may wait for a slot; more are answered 503.")
     var queue = 64
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger is answered 413.")
     var maxBody = 1 << 20
-    @Option(name: .customLong("max-tokens-limit"), help: "Most tokens one request may generate; a larger max_tokens is lowered.")
+    @Option(name: .customLong("max-tokens-limit"), parsing: .unconditional, help: "Most tokens one request may generate; a larger max_tokens is lowered.")
     var maxTokensLimit = 4096
     @Option(name: .customLong("feedback-scale"), help: ArgumentHelp("Scale of a /v1/feedback 'score' whose request names none: 1-5, 0-1 or thumbs.", valueName: "scale"))
     var feedbackScale = "1-5"

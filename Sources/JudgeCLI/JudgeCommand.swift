@@ -40,7 +40,7 @@ public struct JudgeCommand: ParsableCommand {
     @Option(name: .customLong("name"), help: .hidden)
     var oldMetric: String?
 
-    @Option(name: .customLong("pass-threshold"), help: "A record passes when its decision (the allowed score it was given; with log-probabilities, the one nearest the expected score) is at least this (overrides the config's).")
+    @Option(name: .customLong("pass-threshold"), parsing: .unconditional, help: "A record passes when its decision (the allowed score it was given; with log-probabilities, the one nearest the expected score) is at least this (overrides the config's).")
     var passThreshold: Double?
 
     @Option(name: .customLong("question-field"), help: "Record field holding the question.")
@@ -66,7 +66,7 @@ public struct JudgeCommand: ParsableCommand {
     var localModel: String?
     @Option(name: .customLong("local-adapter"), help: ArgumentHelp("A PEFT LoRA adapter (directory or .tar.gz) applied to the local model (default: the config's local_adapter).", valueName: "path"))
     var localAdapter: String?
-    @Option(help: "Worker threads of the local model (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads of the local model (default: all cores).")
     var threads: Int?
     @Flag(help: "Have the local model write an explanation after the score (slow on a CPU).")
     var explain = false
@@ -75,11 +75,11 @@ public struct JudgeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Time allowed for one HTTP request (60, 60s, 2m).", valueName: "duration"))
     var timeout = DurationArgument(seconds: 60)
-    @Option(help: "Attempts per request, the first included (retries on 429, 5xx, timeouts).")
+    @Option(parsing: .unconditional, help: "Attempts per request, the first included (retries on 429, 5xx, timeouts).")
     var attempts = 4
-    @Option(help: "Sampling temperature of the judging model.")
+    @Option(parsing: .unconditional, help: "Sampling temperature of the judging model.")
     var temperature: Double = 0
-    @Option(name: .customLong("max-tokens"), help: "Tokens the judging model may write per reply.")
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Tokens the judging model may write per reply.")
     var maxTokens = 256
     @Flag(name: .customLong("no-structured-output"), help: "Do not ask for response_format json_schema.")
     var noStructuredOutput = false
@@ -88,23 +88,23 @@ public struct JudgeCommand: ParsableCommand {
     @Flag(help: "Send the reply's opening ({\"score\": ) for the server to continue (vLLM's continue_final_message; gemma-infer serve) instead of asking for structured output: the score is the first token written, as with --local.")
     var prefill = false
 
-    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Requests in flight at once (output order is kept).")
+    @Option(name: [.customShort("j"), .customLong("jobs")], parsing: .unconditional, help: "Requests in flight at once (output order is kept).")
     var jobs = 1
-    @Option(help: ArgumentHelp("Requests per minute at most.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Requests per minute at most.", valueName: "n"))
     var rpm: Double?
-    @Option(name: .customLong("token-budget"), help: "Stop judging after this many tokens; the rest pass through as budget_exhausted.")
+    @Option(name: .customLong("token-budget"), parsing: .unconditional, help: "Stop judging after this many tokens; the rest pass through as budget_exhausted.")
     var tokenBudget: Int?
-    @Option(name: .customLong("cost-budget"), help: "Stop judging after this cost (see --prompt-price).")
+    @Option(name: .customLong("cost-budget"), parsing: .unconditional, help: "Stop judging after this cost (see --prompt-price).")
     var costBudget: Double?
-    @Option(name: .customLong("prompt-price"), help: "Price per million prompt tokens.")
+    @Option(name: .customLong("prompt-price"), parsing: .unconditional, help: "Price per million prompt tokens.")
     var promptPrice: Double = 0
-    @Option(name: .customLong("completion-price"), help: "Price per million completion tokens.")
+    @Option(name: .customLong("completion-price"), parsing: .unconditional, help: "Price per million completion tokens.")
     var completionPrice: Double = 0
 
     @Option(help: ArgumentHelp("Content-addressed reply cache directory: reruns cost nothing, interrupted runs resume.", valueName: "dir"))
     var cache: String?
 
-    @Option(help: ArgumentHelp("Judge this fraction of the records (chosen by the hash of --id-field); the rest pass through as not_judged.", valueName: "rate"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Judge this fraction of the records (chosen by the hash of --id-field); the rest pass through as not_judged.", valueName: "rate"))
     var sample: Double?
     @Option(name: .customLong("id-field"), help: "Record field identifying a record for --sample.")
     var idField = "id"

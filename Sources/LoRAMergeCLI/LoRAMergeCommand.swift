@@ -48,7 +48,7 @@ public struct LoRAMergeCommand: ParsableCommand {
     @Option(help: "Element type of the merged weights: f32, f16, or q8_0 (GGUF only).")
     public var type: MergedWeightType = .f32
 
-    @Option(help: "Worker threads for dequantizing the base (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for dequantizing the base (default: all cores).")
     public var threads: Int?
 
     @Flag(help: "Replace --output even when it is not an earlier output of lora-merge.")

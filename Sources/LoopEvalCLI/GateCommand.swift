@@ -27,7 +27,7 @@ struct GateCommand: PolicySubcommand {
 
     @OptionGroup var options: PolicyOptions
 
-    @Option(name: .customLong("max-false-refusal"), help: ArgumentHelp("Override the policy's bound on the share of in-scope questions the candidate may refuse.", valueName: "share"))
+    @Option(name: .customLong("max-false-refusal"), parsing: .unconditional, help: ArgumentHelp("Override the policy's bound on the share of in-scope questions the candidate may refuse.", valueName: "share"))
     var maxFalseRefusal: Double?
 
     @Flag(name: .customLong("judge-only"), help: "Decide on the judge's verdicts alone, not the labels where they settle it.")

@@ -27,10 +27,10 @@ struct RollbackCommand: PolicySubcommand {
 
     @OptionGroup var options: PolicyOptions
 
-    @Option(name: .customLong("max-pass-rate-drop"), help: ArgumentHelp("The largest fall of the pass rate that keeps the deployed model (a share, e.g. 0.1).", valueName: "share"))
+    @Option(name: .customLong("max-pass-rate-drop"), parsing: .unconditional, help: ArgumentHelp("The largest fall of the pass rate that keeps the deployed model (a share, e.g. 0.1).", valueName: "share"))
     var maxPassRateDrop: Double
 
-    @Option(name: .customLong("min-records"), help: ArgumentHelp("Judged records the window after the deploy needs before the rule acts.", valueName: "n"))
+    @Option(name: .customLong("min-records"), parsing: .unconditional, help: ArgumentHelp("Judged records the window after the deploy needs before the rule acts.", valueName: "n"))
     var minRecords: Int
 
     func validate() throws {

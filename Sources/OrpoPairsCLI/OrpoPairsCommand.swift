@@ -45,9 +45,9 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The judge metric whose verdict object selects records (default: the policy's; a dotted path reaches a nested one).", valueName: "name"))
     public var metric: String?
 
-    @Option(name: .customLong("pass-threshold"), help: ArgumentHelp("Select records whose score is below this (default: the records the judge failed, pass false).", valueName: "score"))
+    @Option(name: .customLong("pass-threshold"), parsing: .unconditional, help: ArgumentHelp("Select records whose score is below this (default: the records the judge failed, pass false).", valueName: "score"))
     public var passThreshold: Double?
-    @Option(name: .customLong("threshold"), help: .hidden)
+    @Option(name: .customLong("threshold"), parsing: .unconditional, help: .hidden)
     var oldThreshold: Double?
 
     /// `--pass-threshold`, or its old spelling `--threshold`.
@@ -71,7 +71,7 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Reference answers (prompt, chosen rows) for banking questions (repeatable).", valueName: "file"))
     public var reference: [String] = []
 
-    @Option(name: .customLong("neighbour-overlap"), help: ArgumentHelp("The least word overlap (0 to 1) of a reference question with a banking question for its answer to be tried (default 0.7, chosen on validation.jsonl; see the man page).", valueName: "share"))
+    @Option(name: .customLong("neighbour-overlap"), parsing: .unconditional, help: ArgumentHelp("The least word overlap (0 to 1) of a reference question with a banking question for its answer to be tried (default 0.7, chosen on validation.jsonl; see the man page).", valueName: "share"))
     public var neighbourOverlap: Double = PolicyAnswers.defaultNeighbourOverlap
 
     @Option(name: .customLong("judged-answers"), help: ArgumentHelp("Judged answers to the traffic's questions (a neighbour's reference answer, sampled answers): those that pass may become chosen (repeatable).", valueName: "file"))
@@ -89,10 +89,10 @@ public struct OrpoPairsCommand: ParsableCommand {
     @Option(name: .customLong("teacher-timeout"), help: ArgumentHelp("Time allowed for each teacher request (120, 120s, 2m).", valueName: "duration"))
     public var teacherTimeout = DurationArgument(seconds: 120)
 
-    @Option(name: .customLong("teacher-attempts"), help: "Attempts per question, the first included (retries back off exponentially).")
+    @Option(name: .customLong("teacher-attempts"), parsing: .unconditional, help: "Attempts per question, the first included (retries back off exponentially).")
     public var teacherAttempts = 4
 
-    @Option(name: .customLong("teacher-max-tokens"), help: "Tokens the teacher may generate per answer.")
+    @Option(name: .customLong("teacher-max-tokens"), parsing: .unconditional, help: "Tokens the teacher may generate per answer.")
     public var teacherMaxTokens = 512
 
     @Option(name: .customLong("held-out"), help: ArgumentHelp("Held-out (evaluation) files whose prompts (normalised) must not be trained on (repeatable).", valueName: "file"))
@@ -111,15 +111,15 @@ public struct OrpoPairsCommand: ParsableCommand {
     /// `--mix` files, with those given under the old spelling `--base`.
     public var base: [String] { mix + oldMix }
 
-    @Option(name: .customLong("mix-ratio"), help: ArgumentHelp("Mixed-in pairs per traffic pair: round(R x traffic pairs) rows of the --mix dataset are drawn (default: all).", valueName: "R"))
+    @Option(name: .customLong("mix-ratio"), parsing: .unconditional, help: ArgumentHelp("Mixed-in pairs per traffic pair: round(R x traffic pairs) rows of the --mix dataset are drawn (default: all).", valueName: "R"))
     public var mixRatio: Double?
-    @Option(name: .customLong("base-ratio"), help: .hidden)
+    @Option(name: .customLong("base-ratio"), parsing: .unconditional, help: .hidden)
     var oldMixRatio: Double?
 
     /// `--mix-ratio`, or its old spelling `--base-ratio`.
     public var baseRatio: Double? { mixRatio ?? oldMixRatio }
 
-    @Option(help: "Seed of the shuffle and of the draw of mixed-in rows (default 42, as every tool's).")
+    @Option(parsing: .unconditional, help: "Seed of the shuffle and of the draw of mixed-in rows (default 42, as every tool's).")
     public var seed: UInt64 = DefaultSeed.value
 
     @Flag(name: .customLong("no-shuffle"), help: "Keep input order: traffic pairs first, then base pairs.")

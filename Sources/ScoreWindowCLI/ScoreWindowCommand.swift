@@ -50,7 +50,7 @@ public struct ScoreWindowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Allowed lateness of out-of-order records. Default 0s.", valueName: "duration"))
     public var lateness: DurationArgument?
 
-    @Option(name: .customLong("pass-threshold"), help: ArgumentHelp("Score at or above which a judged record passes when the judge gave no \"pass\". Default 0.5.", valueName: "x"))
+    @Option(name: .customLong("pass-threshold"), parsing: .unconditional, help: ArgumentHelp("Score at or above which a judged record passes when the judge gave no \"pass\". Default 0.5.", valueName: "x"))
     public var passThreshold: Double?
 
     @Option(name: .customLong("metric-threshold"), help: ArgumentHelp("Pass threshold for one metric, NAME=X (repeatable).", valueName: "name=x"))
@@ -59,10 +59,10 @@ public struct ScoreWindowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Traffic JSONL file used as the drift reference.", valueName: "file"))
     public var reference: String?
 
-    @Option(name: .customLong("reference-windows"), help: ArgumentHelp("Use each group's first N windows as the drift reference.", valueName: "n"))
+    @Option(name: .customLong("reference-windows"), parsing: .unconditional, help: ArgumentHelp("Use each group's first N windows as the drift reference.", valueName: "n"))
     public var referenceWindows: Int?
 
-    @Option(name: .customLong("drift-min-samples"), help: ArgumentHelp("Fewest values for a drift statistic; fewer say not_enough_data. Default 30.", valueName: "n"))
+    @Option(name: .customLong("drift-min-samples"), parsing: .unconditional, help: ArgumentHelp("Fewest values for a drift statistic; fewer say not_enough_data. Default 30.", valueName: "n"))
     public var driftMinSamples: Int?
 
     @Option(name: .customLong("drift-decision"), help: "Statistic that decides drift_detected: psi, ks, jensen_shannon, hellinger, total_variation, wasserstein. Default psi.")
@@ -87,7 +87,7 @@ public struct ScoreWindowCommand: ParsableCommand {
 
     public func validate() throws { _ = try OptionAlias.value(plotField, "--plot-field", old: oldPlotField, "--plot-metric") }
 
-    @Option(name: .customLong("plot-threshold"), help: ArgumentHelp("Alert threshold drawn on the chart.", valueName: "x"))
+    @Option(name: .customLong("plot-threshold"), parsing: .unconditional, help: ArgumentHelp("Alert threshold drawn on the chart.", valueName: "x"))
     public var plotThreshold: Double?
 
     @Flag(help: "Write each window's mergeable state (a partial record, for --merge) instead of finished windows.")

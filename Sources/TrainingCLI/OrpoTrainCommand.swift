@@ -54,19 +54,19 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(name: .customLong("init-adapter"), help: ArgumentHelp("Continue training this PEFT adapter (directory or .tar.gz) instead of a fresh one.", valueName: "path"))
     public var initAdapter: String?
 
-    @Option(help: "LoRA rank.")
+    @Option(parsing: .unconditional, help: "LoRA rank.")
     public var r = 16
 
-    @Option(help: "LoRA alpha (scale alpha / r).")
+    @Option(parsing: .unconditional, help: "LoRA alpha (scale alpha / r).")
     public var alpha = 32.0
 
-    @Option(help: "LoRA dropout probability, in [0, 1) (default 0.05; with --init-adapter, the adapter's lora_dropout).")
+    @Option(parsing: .unconditional, help: "LoRA dropout probability, in [0, 1) (default 0.05; with --init-adapter, the adapter's lora_dropout).")
     public var dropout: Double?
 
     @Option(help: ArgumentHelp("Adapted linear layers, comma-separated (q,k,v,o,gate,up,down or q_proj, ...).", valueName: "list"))
     public var targets = "q,k,v,o,gate,up,down"
 
-    @Option(help: "Weight of the odds-ratio term (TRL's beta; default 0.1).")
+    @Option(parsing: .unconditional, help: "Weight of the odds-ratio term (TRL's beta; default 0.1).")
     public var beta: Double?
 
     @Option(name: .customLong("nll-scope"), help: "What the NLL term covers: sequence (prompt included, as TRL) or completion (default sequence).")
@@ -75,52 +75,52 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(name: .customLong("pair-layout"), help: "shared: each pair's prompt runs once for both responses (default); separate: chosen and rejected as two padded sequences, as TRL runs them. Loss and gradients are the same; only the logits/* metrics differ (TRL's average over padding rows).")
     public var pairLayout: PairLayout?
 
-    @Option(help: "Peak learning rate (default 1e-6).")
+    @Option(parsing: .unconditional, help: "Peak learning rate (default 1e-6).")
     public var lr: Double?
 
-    @Option(name: .customLong("batch-size"), help: "Pairs per micro-batch (default 8).")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Pairs per micro-batch (default 8).")
     public var batchSize: Int?
 
-    @Option(name: .customLong("grad-accum"), help: "Micro-batches per optimizer step (default 1).")
+    @Option(name: .customLong("grad-accum"), parsing: .unconditional, help: "Micro-batches per optimizer step (default 1).")
     public var gradAccum: Int?
 
-    @Option(help: "Passes over the pairs (default 1).")
+    @Option(parsing: .unconditional, help: "Passes over the pairs (default 1).")
     public var epochs: Int?
 
-    @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (overrides --epochs).")
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Stop after this many optimizer steps (overrides --epochs).")
     public var maxSteps: Int?
 
-    @Option(name: .customLong("warmup-ratio"), help: "Fraction of the steps spent warming the rate up (default 0).")
+    @Option(name: .customLong("warmup-ratio"), parsing: .unconditional, help: "Fraction of the steps spent warming the rate up (default 0).")
     public var warmupRatio: Double?
 
-    @Option(name: .customLong("warmup-steps"), help: "Warmup steps (overrides --warmup-ratio).")
+    @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: "Warmup steps (overrides --warmup-ratio).")
     public var warmupSteps: Int?
 
-    @Option(name: .customLong("max-grad-norm"), help: "Clip the gradient norm to this; 0 disables (default 1).")
+    @Option(name: .customLong("max-grad-norm"), parsing: .unconditional, help: "Clip the gradient norm to this; 0 disables (default 1).")
     public var maxGradNorm: Double?
 
-    @Option(name: .customLong("max-length"), help: "Longest prompt + response in tokens (default 1024).")
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Longest prompt + response in tokens (default 1024).")
     public var maxLength: Int?
 
-    @Option(name: .customLong("max-prompt-length"), help: "Longest prompt kept when a pair is too long (default 512).")
+    @Option(name: .customLong("max-prompt-length"), parsing: .unconditional, help: "Longest prompt kept when a pair is too long (default 512).")
     public var maxPromptLength: Int?
 
     @Option(name: .customLong("long-pairs"), help: "A pair longer than --max-length: truncate (as TRL) or skip (report it).")
     public var longPairs: LongPairPolicy = .truncate
 
-    @Option(help: "Seed of the data order and of a fresh adapter (default 42).")
+    @Option(parsing: .unconditional, help: "Seed of the data order and of a fresh adapter (default 42).")
     public var seed: UInt64?
 
     @Option(help: ArgumentHelp("JSON file of training settings (snake_case keys as TRL's); flags override it.", valueName: "file"))
     public var config: String?
 
-    @Option(name: .customLong("log-every"), help: "Write a training record every N steps (and after the last).")
+    @Option(name: .customLong("log-every"), parsing: .unconditional, help: "Write a training record every N steps (and after the last).")
     public var logEvery = 1
 
-    @Option(name: .customLong("eval-every"), help: "Evaluate the --eval pairs every N steps (0: only at the end).")
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Evaluate the --eval pairs every N steps (0: only at the end).")
     public var evalEvery = 0
 
-    @Option(name: .customLong("save-every"), help: "Write a checkpoint every N steps (0: none).")
+    @Option(name: .customLong("save-every"), parsing: .unconditional, help: "Write a checkpoint every N steps (0: none).")
     public var saveEvery = 0
 
     @Option(name: .customLong("checkpoint-dir"), help: ArgumentHelp("Directory of the checkpoints.", valueName: "dir"))
@@ -132,7 +132,7 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Flag(help: "Continue from the last checkpoint in --checkpoint-dir.")
     public var resume = false
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).")
     public var threads: Int?
 
     public init() {}

@@ -178,6 +178,15 @@ import Monitoring
         #expect(!run.stderr.contains("Domain="), "\(run.stderr)")
     }
 
+    /// A negative number is a flag's value, not a missing one (a drift statistic or a score
+    /// difference can be below zero).
+    @Test func negativeThresholdsAreValues() throws {
+        let run = try runTool("drift-alert", ["--metric", "metrics.banking.pass_rate", "--below", "-0.5", "--name", "neg"],
+                              stdin: windowLines([0.7]))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("Missing value"), "\(run.stderr)")
+    }
+
     /// A directory where a file belongs (the state file, the rules) is one line naming it, with
     /// the system's reason and no Foundation error dump.
     @Test func aDirectoryForAFileIsOneClearMessage() throws {
