@@ -146,8 +146,10 @@ public final class GenerationSession: @unchecked Sendable {
         let left = maxTokens - generated.count - 1
         var after = recognizer
         guard after.feed(generator.tokenBytes[id]) else { return nil }
-        // Each byte of a completion is one token at most (one-byte tokens).
-        guard let need = after.completion()?.count, need > left else { return nil }
+        // Each byte of a completion is one token at most (one-byte tokens). A state whose closing is
+        // not found counts as needing more than is left: the current closing is written instead.
+        let need = after.canContinue ? (after.completion()?.count ?? Int.max) : 0
+        guard need > left else { return nil }
         guard let closing = recognizer.completion(), let first = closing.first, closing.count <= left + 1,
               let token = generator.tokenBytes.singleByte[Int(first)] else { return nil }
         return token

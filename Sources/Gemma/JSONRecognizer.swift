@@ -123,6 +123,14 @@ public struct JSONRecognizer: Sendable {
                         out += p.escaped[bytes.count...]
                         out.append(0x22)
                         (name, schema) = (p.name, p.schema)
+                    } else if let p = o.node.properties.first(where: {
+                        o.node.required.contains($0.name) && !seen.contains($0.name) && $0.escaped.starts(with: bytes)
+                    }) {
+                        // A required name being typed: finish it rather than close another key (which
+                        // would leave the required member still to write).
+                        out += p.escaped[bytes.count...]
+                        out.append(0x22)
+                        (name, schema) = (p.name, p.schema)
                     } else {
                         guard let rest = close(lexer), let n = keyName(bytes + rest.dropLast()),
                               let member = o.node.member(n) else { return nil }

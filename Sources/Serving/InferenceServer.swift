@@ -55,16 +55,22 @@ public final class InferenceServer: Sendable {
         // and have had `closingGrace` seconds to answer and be logged, the server is cancelled,
         // which closes every connection still open.
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(
-            Int64((configuration.shutdownTimeout + Self.closingGrace) * 1000))
+            Int64(min(configuration.shutdownTimeout + Self.closingGrace, 1e9) * 1000))
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         await group.set(serviceGroup)
         let signals = handleSignals ? installSignals() : []
         defer { signals.forEach { $0.cancel() } }
         var failure: Error?
         do { try await serviceGroup.run() } catch { failure = error }
-        try log.flush()
+        if let failure, await group.isStopping {
+            // Cancelled after a stop was asked for: the stop, not a failure; noted all the same.
+            self.logger.notice("graceful stop ended by closing the connections still open (\(failure))")
+        }
+        do { try log.flush() } catch {
+            if let failure { self.logger.error("the server stopped with \(failure)") }
+            throw error
+        }
         await completions.telemetry?.finish()
-        // Cancelled after a stop was asked for: the stop, not a failure.
         if let failure, !(await group.isStopping) { throw failure }
     }
 

@@ -60,6 +60,7 @@ public struct PreferenceBatch: Sendable {
     public init(pairs: [TokenizedPair], padID: Int, layout: PairLayout = .separate,
                 packRows: Int = PreferenceBatch.defaultPackRows) throws {
         guard !pairs.isEmpty else { throw TrainingError.invalidArgument("a preference batch needs at least one pair") }
+        guard packRows > 0 else { throw TrainingError.invalidArgument("packRows must be positive, got \(packRows)") }
         for (i, pair) in pairs.enumerated() {
             for (ids, l, name) in [(pair.chosenIDs, pair.chosenLabels, "chosen"), (pair.rejectedIDs, pair.rejectedLabels, "rejected")]
             where ids.count != l.count {
@@ -85,13 +86,16 @@ public struct PreferenceBatch: Sendable {
             }
             // A pair whose sequences share only their first token has no prompt row to share (a
             // branch must share one or more rows): the whole batch then takes the separate layout.
-            if parts.allSatisfy({ $0.shared > 0 }) {
+            // A segment longer than `packRows` (long responses) would compute its chosen and rejected
+            // rows' attention to one another only to mask it, and set the probs' [T, T] by itself:
+            // such a batch takes the separate layout too.
+            if parts.allSatisfy({ $0.shared > 0 && $0.ids.count <= packRows }) {
                 // Segments packed into k = ⌈rows / packRows⌉ sequences of about equal length (the
                 // longest first, each into the shortest sequence so far), which are padded to the
                 // longest of them: little padding, and probs of about [packRows, packRows] per
                 // sequence and head at most (attention itself is computed per segment).
                 let total = parts.reduce(0) { $0 + $1.ids.count }
-                let count = max(1, min(parts.count, (total + packRows - 1) / max(1, packRows)))
+                let count = max(1, min(parts.count, (total + packRows - 1) / packRows))
                 var sequences = [[Int]](repeating: [], count: count)
                 var segments = [[TokenBatch.Segment]](repeating: [], count: count)
                 var place = [(sequence: Int, offset: Int)](repeating: (0, 0), count: parts.count)

@@ -168,6 +168,16 @@ import TestSupport
         }
         #expect(JSONRecognizer(schema).completion().map { String(decoding: $0, as: UTF8.self) }
             == #"{"name":"","kind":3,"age":0,"items":[{"id":0,"nested":{"flag":true}}]}"#)
+        // Other properties allowed (no additionalProperties): a required name being typed is
+        // finished, not closed as another key with the required member still to come.
+        let open = try JSONSchema(try JSONParser.parse(#"{"properties":{"verdict":{"enum":["yes","no"]}},"required":["verdict"]}"#))
+        for (prefix, closing) in [(#"{"x": 1, ""#, #"verdict":"no"}"#), (#"{"x": 1, "ver"#, #"dict":"no"}"#),
+                                  (#"{"x": 1, "v2"#, #"":0,"verdict":"no"}"#)] {
+            var r = JSONRecognizer(open)
+            let fed = r.feed(Array(prefix.utf8))
+            #expect(fed, "\(prefix)")
+            #expect(r.completion().map { String(decoding: $0, as: UTF8.self) } == closing, "\(prefix)")
+        }
     }
 
     /// With response_format, max_tokens never leaves a value open: when the tokens left could not

@@ -165,9 +165,9 @@ import Testing
             return (batch, logp, result.loss, result.metrics, adapter.modules.flatMap { [$0.parameters.gradA.array, $0.parameters.gradB.array] })
         }
         let separate = try run(.separate)
-        // All three pairs packed in one sequence; then at most 16 rows a sequence: one pair each
-        // (the longest, 17 rows, alone), padded.
-        let packed = try run(.shared), split = try run(.shared, packRows: 16)
+        // All three pairs packed in one sequence (17, 15 and 12 rows); then at most 17 rows a
+        // sequence: one pair each, padded.
+        let packed = try run(.shared), split = try run(.shared, packRows: 17)
         let rows = { (b: PreferenceBatch) in b.tokens.batchSize * b.tokens.positions }
         #expect(packed.batch.tokens.batchSize == 1 && split.batch.tokens.batchSize == 3)
         #expect(rows(packed.batch) < rows(separate.batch) * 2 / 3, "\(rows(packed.batch)) rows against \(rows(separate.batch))")
@@ -189,6 +189,8 @@ import Testing
         let bare = TokenizedPair(promptIDs: [2], chosenIDs: [2, 5, 1], chosenLabels: [-100, 5, 1],
                                  rejectedIDs: [2, 6, 1], rejectedLabels: [-100, 6, 1])
         #expect(try PreferenceBatch(pairs: pairs + [bare], padID: 0, layout: .shared).layout == .separate)
+        // Nor does a batch with a pair longer than a packed sequence.
+        #expect(try PreferenceBatch(pairs: pairs, padID: 0, layout: .shared, packRows: 16).layout == .separate)
     }
 
     /// The loss rows: every row whose log-prob ORPO reads, and no rejected prompt row; a gradient
