@@ -116,24 +116,18 @@ public struct JSONRecognizer: Sendable {
                 switch o.phase {
                 case .key(let bytes, let lexer):
                     let name: String, schema: JSONSchema.Node
-                    if o.node.additionalSchema == nil {
-                        let unused = o.node.properties.filter { !seen.contains($0.name) && $0.escaped.starts(with: bytes) }
-                        guard let p = unused.first(where: { o.node.required.contains($0.name) }) ?? unused.first
-                        else { return nil }
-                        out += p.escaped[bytes.count...]
-                        out.append(0x22)
-                        (name, schema) = (p.name, p.schema)
-                    } else if let p = o.node.properties.first(where: {
-                        o.node.required.contains($0.name) && !seen.contains($0.name) && $0.escaped.starts(with: bytes)
-                    }) {
-                        // A required name being typed: finish it rather than close another key (which
-                        // would leave the required member still to write).
+                    // The name being typed: finish an unwritten declared name it begins (a required one
+                    // first, which spares writing that member later); with other names allowed and
+                    // none matching, close it as it is.
+                    let unused = o.node.properties.filter { !seen.contains($0.name) && $0.escaped.starts(with: bytes) }
+                    if let p = unused.first(where: { o.node.required.contains($0.name) })
+                        ?? (o.node.additionalSchema == nil ? unused.first : nil) {
                         out += p.escaped[bytes.count...]
                         out.append(0x22)
                         (name, schema) = (p.name, p.schema)
                     } else {
-                        guard let rest = close(lexer), let n = keyName(bytes + rest.dropLast()),
-                              let member = o.node.member(n) else { return nil }
+                        guard o.node.additionalSchema != nil, let rest = close(lexer),
+                              let n = keyName(bytes + rest.dropLast()), let member = o.node.member(n) else { return nil }
                         out += rest
                         (name, schema) = (n, member)
                     }

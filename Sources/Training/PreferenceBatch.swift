@@ -70,60 +70,32 @@ public struct PreferenceBatch: Sendable {
         let B = pairs.count
         // The rows of sequence s's positions t: rowOf[s](t).
         var rowOf: [(Int) -> Int] = []
-        // The shared layout needs a first token in common (BOS) to branch from.
-        let sharing = layout == .shared && pairs.allSatisfy { $0.chosenIDs.first == $0.rejectedIDs.first && !$0.chosenIDs.isEmpty }
-        if sharing {
-            // Each pair as one segment: its chosen sequence, then the rejected one from its last
-            // shared token on, as a branch. Rows 0 ..< common − 1 are shared; the branch runs token
-            // common − 1 again (its own copy of the last shared row, which predicts the rejected
-            // response's first token while the original predicts the chosen one's).
-            var parts: [(ids: [Int], shared: Int, chosen: Int)] = []
-            for pair in pairs {
-                let c = pair.chosenIDs, r = pair.rejectedIDs
-                var common = 0
-                while common < min(c.count, r.count) && c[common] == r[common] { common += 1 }
-                parts.append((c + r[(common - 1)...], common - 1, c.count))
+        if layout == .shared, let parts = Self.segments(pairs, packRows: packRows) {
+            // Segments packed into k = ⌈rows / packRows⌉ sequences of about equal length (the
+            // longest first, each into the shortest sequence so far), which are padded to the
+            // longest of them: little padding, and probs of about [packRows, packRows] per
+            // sequence and head at most (attention itself is computed per segment).
+            let total = parts.reduce(0) { $0 + $1.ids.count }
+            let count = max(1, min(parts.count, (total + packRows - 1) / packRows))
+            var sequences = [[Int]](repeating: [], count: count)
+            var segments = [[TokenBatch.Segment]](repeating: [], count: count)
+            var place = [(sequence: Int, offset: Int)](repeating: (0, 0), count: parts.count)
+            for i in parts.indices.sorted(by: { (parts[$0].ids.count, $1) > (parts[$1].ids.count, $0) }) {
+                let part = parts[i]
+                let b = sequences.indices.min { (sequences[$0].count, $0) < (sequences[$1].count, $1) }!
+                let o = sequences[b].count
+                sequences[b] += part.ids
+                segments[b].append(TokenBatch.Segment(start: o, end: o + part.ids.count, shared: part.shared,
+                                                      branch: o + part.chosen))
+                place[i] = (b, o)
             }
-            // A pair whose sequences share only their first token has no prompt row to share (a
-            // branch must share one or more rows): the whole batch then takes the separate layout.
-            // A segment longer than `packRows` (long responses) would compute its chosen and rejected
-            // rows' attention to one another only to mask it, and set the probs' [T, T] by itself:
-            // such a batch takes the separate layout too.
-            if parts.allSatisfy({ $0.shared > 0 && $0.ids.count <= packRows }) {
-                // Segments packed into k = ⌈rows / packRows⌉ sequences of about equal length (the
-                // longest first, each into the shortest sequence so far), which are padded to the
-                // longest of them: little padding, and probs of about [packRows, packRows] per
-                // sequence and head at most (attention itself is computed per segment).
-                let total = parts.reduce(0) { $0 + $1.ids.count }
-                let count = max(1, min(parts.count, (total + packRows - 1) / packRows))
-                var sequences = [[Int]](repeating: [], count: count)
-                var segments = [[TokenBatch.Segment]](repeating: [], count: count)
-                var place = [(sequence: Int, offset: Int)](repeating: (0, 0), count: parts.count)
-                for i in parts.indices.sorted(by: { (parts[$0].ids.count, $1) > (parts[$1].ids.count, $0) }) {
-                    let part = parts[i]
-                    let b = sequences.indices.min { (sequences[$0].count, $0) < (sequences[$1].count, $1) }!
-                    let o = sequences[b].count
-                    sequences[b] += part.ids
-                    segments[b].append(TokenBatch.Segment(start: o, end: o + part.ids.count, shared: part.shared,
-                                                          branch: o + part.chosen))
-                    place[i] = (b, o)
-                }
-                tokens = try TokenBatch(sequences: sequences, padID: padID, segments: segments)
-                let T = tokens.positions
-                for at in place { rowOf.append { t in at.sequence * T + at.offset + t } }
-                for (i, at) in place.enumerated() {
-                    let part = parts[i]
-                    rowOf.append { t in
-                        at.sequence * T + at.offset + (t < part.shared ? t : part.chosen + t - part.shared)
-                    }
-                }
-                self.layout = .shared
-            } else {
-                tokens = try TokenBatch(sequences: pairs.map(\.chosenIDs) + pairs.map(\.rejectedIDs), padID: padID)
-                let T = tokens.positions
-                rowOf = (0..<(2 * B)).map { s in { t in s * T + t } }
-                self.layout = .separate
+            tokens = try TokenBatch(sequences: sequences, padID: padID, segments: segments)
+            let T = tokens.positions
+            for at in place { rowOf.append { t in at.sequence * T + at.offset + t } }
+            for (at, part) in zip(place, parts) {
+                rowOf.append { t in at.sequence * T + at.offset + (t < part.shared ? t : part.chosen + t - part.shared) }
             }
+            self.layout = .shared
         } else {
             tokens = try TokenBatch(sequences: pairs.map(\.chosenIDs) + pairs.map(\.rejectedIDs), padID: padID)
             let T = tokens.positions
@@ -136,6 +108,25 @@ public struct PreferenceBatch: Sendable {
         }
         predicting = labels.enumerated().map { s, l in (0..<max(0, l.count - 1)).map(rowOf[s]) }
         self.pairs = pairs
+    }
+
+    /// Each pair as one segment of the shared layout: its chosen sequence, then the rejected one from
+    /// its last shared token on, as a branch. Rows 0 ..< common − 1 are shared; the branch runs token
+    /// common − 1 again (its own copy of the last shared row, which predicts the rejected response's
+    /// first token while the original predicts the chosen one's). nil (the separate layout for the
+    /// whole batch) when a pair's sequences share less than two tokens (no prompt row to share), or
+    /// when a segment is longer than `packRows` (long responses: its block would score the two
+    /// responses against each other only to mask them, and set the probs' [T, T] by itself).
+    private static func segments(_ pairs: [TokenizedPair], packRows: Int) -> [(ids: [Int], shared: Int, chosen: Int)]? {
+        var parts: [(ids: [Int], shared: Int, chosen: Int)] = []
+        for pair in pairs {
+            let c = pair.chosenIDs, r = pair.rejectedIDs
+            var common = 0
+            while common < min(c.count, r.count) && c[common] == r[common] { common += 1 }
+            guard common >= 2, c.count + r.count - common + 1 <= packRows else { return nil }
+            parts.append((c + r[(common - 1)...], common - 1, c.count))
+        }
+        return parts
     }
 
     func completionRows(sequence s: Int) -> [Int] { completion[s] }

@@ -61,6 +61,15 @@ public struct TokenBatch: Sendable, Equatable {
         return lo < list.count && list[lo].start <= t ? list[lo] : nil
     }
 
+    /// Positions the batch needs of the context: T, but in a batch of segments the longest segment's
+    /// (a branch reuses its prefix's positions).
+    public var positionCount: Int {
+        guard segments.contains(where: { !$0.isEmpty }) else { return positions }
+        return segments.map { list in
+            list.isEmpty ? positions : list.map { max($0.position($0.branch - 1), $0.position($0.end - 1)) + 1 }.max() ?? 0
+        }.max() ?? 0
+    }
+
     /// The position (for RoPE and the sliding window) of row `t` of sequence `b`.
     public func position(row t: Int, sequence b: Int) -> Int {
         segment(row: t, sequence: b)?.position(t) ?? t

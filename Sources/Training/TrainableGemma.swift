@@ -55,12 +55,7 @@ public final class TrainableGemma: @unchecked Sendable {
         for id in batch.paddedIDs where id < 0 || id >= c.vocabularySize {
             throw GemmaError.tokenOutOfRange(id: id, vocabularySize: c.vocabularySize)
         }
-        // Positions, not rows: a segment's branch reuses its prefix's positions.
-        let longest = batch.segments.contains { !$0.isEmpty }
-            ? (0..<batch.batchSize).map { b in
-                batch.segments[b].isEmpty ? batch.positions
-                    : batch.segments[b].map { max($0.position($0.branch - 1), $0.position($0.end - 1)) + 1 }.max() ?? 0 }.max() ?? 0
-            : batch.positions
+        let longest = batch.positionCount
         guard longest <= c.contextLength else {
             throw GemmaError.contextOverflow(needed: longest, limit: c.contextLength)
         }
