@@ -70,6 +70,22 @@ public enum ORPOLoss {
         z >= 0 ? -log1p(exp(-z)) : z - log1p(exp(z))
     }
 
+    /// A completion mean above this is taken as this: log(1 − eˣ) and its slope are infinite at 0.
+    public static let largestMeanLogProb = -1e-10
+
+    /// One pair's odds term from the completion means a (chosen) and b (rejected): z, logsigmoid(z),
+    /// and the slopes of −logsigmoid(z) with respect to a and b (before β/B). A mean of exactly 0 (a
+    /// one-token completion whose float32 probability rounded to 1) makes z infinite and TRL's
+    /// gradient 0·∞ = NaN; both means are capped at `largestMeanLogProb` first, which changes
+    /// nothing else (the smallest nonzero float32 log-prob is about −6e-8) and gives the limit's
+    /// finite values (docs/orpo.md, "Gradients").
+    public static func oddsTerm(chosen: Double, rejected: Double) -> (z: Double, ratio: Double, dChosen: Double, dRejected: Double) {
+        let a = min(chosen, largestMeanLogProb), b = min(rejected, largestMeanLogProb)
+        let z = (a - b) - (log1mexp(a) - log1mexp(b))
+        let sigmoidNegZ = exp(logSigmoid(-z))
+        return (z, logSigmoid(z), -sigmoidNegZ / -expm1(a), sigmoidNegZ / -expm1(b))
+    }
+
     /// Evaluates ORPO on a forward pass over `batch.tokens` (either `PairLayout`).
     ///
     /// - nll: token-mean cross-entropy over every target of the chosen sequences (all non-pad
@@ -108,13 +124,11 @@ public enum ORPOLoss {
         var ratioSum = 0.0, zSum = 0.0, accuracy = 0.0
         for i in 0..<B {
             let a = means[i], b = means[B + i]
-            let z = (a - b) - (log1mexp(a) - log1mexp(b))
-            ratioSum += logSigmoid(z)
-            zSum += z
+            let term = oddsTerm(chosen: a, rejected: b)
+            ratioSum += term.ratio
+            zSum += term.z
             if beta * a > beta * b { accuracy += 1 }
-            let sigmoidNegZ = exp(logSigmoid(-z))
-            let da = -(beta / Double(B)) * sigmoidNegZ / -expm1(a)
-            let db = (beta / Double(B)) * sigmoidNegZ / -expm1(b)
+            let da = (beta / Double(B)) * term.dChosen, db = (beta / Double(B)) * term.dRejected
             for (s, g) in [(i, da), (B + i, db)] {
                 let rows = batch.completionRows(sequence: s)
                 for n in rows { dlogp[n] += Float(g / Double(rows.count)) }

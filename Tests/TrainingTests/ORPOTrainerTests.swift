@@ -70,4 +70,21 @@ import Testing
         #expect(abs(ORPOLoss.logSigmoid(800)) < 1e-300)
         #expect(abs(ORPOLoss.logSigmoid(0) + log(2)) < 1e-15)
     }
+
+    /// A one-token chosen completion whose float32 log-prob is exactly 0 (a judge adapter sure of
+    /// its score) gave an infinite z and a NaN gradient, which stopped a run at its step 70.
+    @Test func aCompletionMeanOfZeroGivesFiniteSlopes() {
+        for (a, b) in [(0.0, -3.0), (-2.0, 0.0), (0.0, 0.0), (-6e-8, -1e-3)] {
+            let term = ORPOLoss.oddsTerm(chosen: a, rejected: b)
+            #expect(term.z.isFinite && term.ratio.isFinite && term.dChosen.isFinite && term.dRejected.isFinite, "a \(a) b \(b): \(term)")
+            #expect(term.dChosen <= 0 && term.dRejected >= 0, "raising a lowers the loss, raising b raises it")
+        }
+        // the cap changes nothing away from 0: the formula of docs/orpo.md, term by term
+        let (a, b) = (-0.3, -1.7)
+        let z = (a - b) - (log(1 - exp(a)) - log(1 - exp(b)))
+        let term = ORPOLoss.oddsTerm(chosen: a, rejected: b)
+        #expect(abs(term.z - z) < 1e-12)
+        #expect(abs(term.dChosen + 1 / (1 + exp(z)) / (1 - exp(a))) < 1e-12)
+        #expect(abs(term.dRejected - 1 / (1 + exp(z)) / (1 - exp(b))) < 1e-12)
+    }
 }
