@@ -37,6 +37,27 @@ public final class GemmaModel: @unchecked Sendable {
         invFreqGlobal = Ops.ropeInverseFrequencies(base: config.ropeBase, dim: config.headDim)
         invFreqLocal = Ops.ropeInverseFrequencies(base: config.ropeLocalBase, dim: config.headDim)
         embedScale = Float(config.hiddenSize).squareRoot()
+        if precision == .fast { packLayerWeights() }
+    }
+
+    /// Gives every quantized linear layer its packed int8 copy (`QuantizedMatrix.packed(pool:)`), so
+    /// that prefill with `.fast` runs on the VNNI kernel; nothing on a CPU without AVX-512 VNNI.
+    /// About 1.5 bytes per layer weight (150 MB for gemma-3-270m; the output head is not packed:
+    /// prefill computes the last row's logits only, or a few of them).
+    public func packLayerWeights() {
+        for l in weights.layers.indices {
+            for role in [LayerTensor.q, .k, .v, .o, .gate, .up, .down] {
+                guard let lin = weights.layers[l][linear: role], lin.weight.canPack, lin.weight.packed == nil else { continue }
+                weights.layers[l][linear: role] = Linear(weight: lin.weight.packed(pool: pool), lora: lin.lora)
+            }
+        }
+    }
+
+    /// Bytes of the packed copies `packLayerWeights` made.
+    public var packedByteCount: Int {
+        weights.layers.reduce(0) { sum, layer in
+            [LayerTensor.q, .k, .v, .o, .gate, .up, .down].reduce(sum) { $0 + (layer[linear: $1]?.weight.packed?.byteCount ?? 0) }
+        }
     }
 
     /// Replaces the LoRA factors of the linear layers (nil entries remove them).
@@ -125,6 +146,10 @@ public final class GemmaModel: @unchecked Sendable {
         let nh = c.headCount, nkv = c.kvHeadCount, ff = c.intermediateSize
         let rw = nkv * hd, qw = nh * hd
         let method: MatmulMethod = rowExact ? .dotKernels : .automatic
+        // Attention and the LoRA products call sgemm from the pool's threads; OpenBLAS's own threads
+        // would compete with them (a prefill on the packed kernel never reaches the dequantizing
+        // path that used to set this).
+        BLAS.singleThreaded()
 
         let x = s.buffer(0, count: n * h)
         let xn = s.buffer(1, count: n * h)

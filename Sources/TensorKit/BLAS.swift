@@ -6,7 +6,7 @@ import COpenBLAS
 /// threads and the pool's spinning workers would otherwise compete for the same cores.
 public enum BLAS {
     /// Sets OpenBLAS to one thread (idempotent, cheap).
-    static func singleThreaded() {
+    public static func singleThreaded() {
         if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
     }
 

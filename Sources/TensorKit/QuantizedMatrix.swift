@@ -9,6 +9,32 @@ public enum MatmulMethod: Sendable {
     case dotKernels
     /// Tiles of dequantized rows times the vectors with sgemm.
     case dequantizeSgemm
+    /// The packed int8 weights (`QuantizedMatrix.packed`) on AVX-512 VNNI; falls back to
+    /// `.dequantizeSgemm` when the matrix is not packed or the CPU has no VNNI.
+    case packedInt8
+}
+
+/// A weight matrix repacked for the VNNI prefill kernel (CKernels' `ck_pack_weights`): each row's
+/// 32-value sub-blocks as int8 values beside their scales, 16 rows interleaved. About 1.5 bytes per
+/// weight, owned here and freed with the last copy of the matrix that holds it.
+public final class PackedWeights: @unchecked Sendable {
+    let memory: UnsafeMutableRawPointer
+    public let byteCount: Int
+
+    init?(_ m: QuantizedMatrix, pool: ComputePool) {
+        guard ck_pack_supported(m.typeID) != 0, m.rows > 0 else { return nil }
+        let bytes = ck_packed_bytes(Int64(m.rows), Int64(m.cols))
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let status = pool.withLocked { ck_pack_weights(pool.handle, m.typeID, m.data, Int64(m.rows), Int64(m.cols), memory) }
+        guard status == 0 else {
+            memory.deallocate()
+            return nil
+        }
+        self.memory = memory
+        byteCount = bytes
+    }
+
+    deinit { memory.deallocate() }
 }
 
 /// A weight matrix [rows, cols] stored row-major in one of the ggml types, with quantization blocks
@@ -24,12 +50,31 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public let data: UnsafeRawPointer
     /// Bytes of one row.
     public let rowBytes: Int
+    /// The int8 copy the VNNI prefill kernel reads, once `packed(pool:)` has made it.
+    public private(set) var packed: PackedWeights?
 
     /// Below this many token vectors `multiply` runs the dot-product kernels row by row; from it on
     /// it dequantizes tiles of rows and multiplies them with sgemm. Measured by scripts/bench-kernels
     /// on the model's shapes (AVX2, one thread): at 8 vectors the two are within ±30% either way
     /// depending on the shape; at 16 sgemm is 1.5-2x faster per vector on every shape.
     public static let sgemmThreshold = 12
+
+    /// From this many vectors on, a packed matrix (on a CPU with VNNI) takes the packed kernel
+    /// instead of the dot-product kernels; below it the compact weights cost less to read.
+    public static let packedThreshold = 4
+
+    /// True when products of this matrix can use the packed kernel: a quantized type on a CPU with
+    /// AVX-512 VNNI.
+    public var canPack: Bool { ck_pack_supported(typeID) != 0 && ck_has_vnni() != 0 }
+
+    /// This matrix with its packed copy for prefill (made on `pool`), or unchanged when it cannot be
+    /// packed (`canPack` false).
+    public func packed(pool: ComputePool) -> QuantizedMatrix {
+        guard canPack, packed == nil else { return self }
+        var copy = self
+        copy.packed = PackedWeights(self, pool: pool)
+        return copy
+    }
 
     public init(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer) throws {
         guard type.isSupported else { throw TensorKitError.unsupportedType(type) }
@@ -81,15 +126,26 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// vectors while it is in L1 and each of its blocks unpacked once for all of them (with results
     /// bit-identical to n products of one vector, so a batched decode step gives each sequence what
     /// decoding it alone gives); with `.fast` the vectors are first quantized to int8. From
-    /// `sgemmThreshold` vectors on (prefill), each thread dequantizes tiles of rows into its own
-    /// cache-sized scratch and multiplies them with single-threaded sgemm: float FMA throughput is
-    /// then the limit, not unpacking. That path never quantizes activations.
+    /// `packedThreshold` vectors on, a packed matrix (`packed(pool:)`) with `.fast` takes the VNNI
+    /// kernel: the same int8 arithmetic as the fast dot products, 64 byte products per instruction,
+    /// on weights unpacked once at load. Otherwise, from `sgemmThreshold` vectors on (prefill), each
+    /// thread dequantizes tiles of rows into its own cache-sized scratch and multiplies them with
+    /// single-threaded sgemm: float FMA throughput is then the limit, not unpacking. That path never
+    /// quantizes activations.
     public func multiply(
         _ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>,
         precision: MatmulPrecision, pool: ComputePool, method: MatmulMethod = .automatic
     ) {
         guard n > 0, rows > 0 else { return }
-        if method == .dequantizeSgemm || (method == .automatic && n >= Self.sgemmThreshold) {
+        if let packed, precision == .fast, ck_has_vnni() != 0,
+           method == .packedInt8 || (method == .automatic && n >= Self.packedThreshold) {
+            pool.withLocked {
+                let act = pool.scratchMemory(bytes: ck_packed_act_bytes(Int64(cols), Int64(n)))
+                _ = ck_matmul_packed(pool.handle, packed.memory, x, Int64(n), y, act)
+            }
+            return
+        }
+        if method == .dequantizeSgemm || method == .packedInt8 || (method == .automatic && n >= Self.sgemmThreshold) {
             multiplyTiled(x, count: n, into: y, pool: pool)
             return
         }

@@ -103,8 +103,10 @@ if !batchedOnly {
 
 func benchMatvec(_ shape: Shape, precision: MatmulPrecision, pool: ComputePool, n: Int = 1, method: MatmulMethod = .automatic, fastest: Bool = false) -> Double {
     guard let bytes = shape.type.byteCount(elements: shape.cols).map({ $0 * shape.rows }),
-          let m = try? QuantizedMatrix(type: shape.type, rows: shape.rows, cols: shape.cols, data: randomBytes(bytes, type: shape.type))
+          let plain = try? QuantizedMatrix(type: shape.type, rows: shape.rows, cols: shape.cols, data: randomBytes(bytes, type: shape.type))
     else { return .nan }
+    let m = method == .packedInt8 ? plain.packed(pool: pool) : plain
+    if method == .packedInt8 && m.packed == nil { return .nan }
     defer { UnsafeMutableRawPointer(mutating: m.data).deallocate() }
     let x = UnsafeMutablePointer<Float>.allocate(capacity: n * shape.cols)
     let y = UnsafeMutablePointer<Float>.allocate(capacity: n * shape.rows)
@@ -148,17 +150,20 @@ if !batchedOnly {
     }
 
     // MARK: several vectors: dot kernels vs dequantize + sgemm (the cross-over sets sgemmThreshold)
+    // and the packed VNNI kernel (the cross-over with the dot kernels sets packedThreshold)
 
-    log("\nprefill: n vectors through multiply, µs per vector: dot kernels (fast) vs dequantize + sgemm")
+    log("\nprefill: n vectors through multiply, µs per vector: dot kernels (fast) vs dequantize + sgemm vs packed int8 (VNNI; nan without it)")
     for (threads, pool) in zip(threadCounts, pools) {
         for shape in modelShapes where shape.rows != 262144 {
             for n in [2, 4, 8, 12, 16, 64, 256] where !quick || n == 64 {
                 // the dot kernels are far behind from 64 vectors on: don't spend the time
                 let dot = n > 64 ? .nan : benchMatvec(shape, precision: .fast, pool: pool, n: n, method: .dotKernels)
                 let sgemm = benchMatvec(shape, precision: .fast, pool: pool, n: n, method: .dequantizeSgemm)
+                let packed = benchMatvec(shape, precision: .fast, pool: pool, n: n, method: .packedInt8)
                 emit(["bench": "multiply", "type": shape.type.description, "shape": shape.name, "threads": threads, "n": n,
-                      "dotMicrosecondsPerVector": dot * 1e6 / Double(n), "sgemmMicrosecondsPerVector": sgemm * 1e6 / Double(n)])
-                log(String(format: "%-5@ %-22@ %d thr n=%3d  dot %8.2f  sgemm %8.2f µs/vector", shape.type.description, shape.name, threads, n, dot * 1e6 / Double(n), sgemm * 1e6 / Double(n)))
+                      "dotMicrosecondsPerVector": dot * 1e6 / Double(n), "sgemmMicrosecondsPerVector": sgemm * 1e6 / Double(n),
+                      "packedMicrosecondsPerVector": packed * 1e6 / Double(n)])
+                log(String(format: "%-5@ %-22@ %d thr n=%3d  dot %8.2f  sgemm %8.2f  packed %8.2f µs/vector", shape.type.description, shape.name, threads, n, dot * 1e6 / Double(n), sgemm * 1e6 / Double(n), packed * 1e6 / Double(n)))
             }
         }
     }

@@ -43,9 +43,12 @@ struct LocalBackendTests {
             #expect(verdict.promptTokens > 500)
             scores.append(score)
         }
-        // The same prompt again gives the same probabilities, whether or not the KV cache is reused.
+        // The same prompt again gives the same probabilities, whether or not the KV cache is reused:
+        // within 1e-3, since prefill quantizes activations to 16 bits (on a CPU with VNNI) and a
+        // cached prefix changes attention's summation order, which can move a value across a
+        // rounding step (4e-4 measured; with 8 bits it was 0.02).
         let again = judge.evaluate(try Self.records()[0]).score
-        #expect(again.map { abs($0 - scores[0]) < 1e-4 } == true)
+        #expect(again.map { abs($0 - scores[0]) < 1e-3 } == true, "\(String(describing: again)) vs \(scores[0])")
     }
 
     /// Issue 20, item 6: a record whose prompt cannot fit the context is an error verdict found

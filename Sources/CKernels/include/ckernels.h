@@ -111,6 +111,43 @@ void ck_matmul(ck_pool *pool, int type, const void *w, int64_t rows, int64_t col
 /// Dequantizes rows [0, rows) of W into dst (rows x cols floats), in parallel.
 void ck_dequantize_rows(ck_pool *pool, int type, const void *w, int64_t rows, int64_t cols, float *dst);
 
+// MARK: packed int8 weights for prefill (AVX-512 VNNI)
+
+/// 1 when the CPU runs the packed kernels (AVX-512 F/BW/VL and VNNI), unless ck_force_no_vnni(1).
+int ck_has_vnni(void);
+/// Turns the packed kernels off (1) or lets the CPU check decide (0); for benchmarks and tests.
+void ck_force_no_vnni(int on);
+/// 1 for the types whose rows can be packed (the quantized types).
+int ck_pack_supported(int type);
+/// Bytes of a packed matrix of `rows` x `cols` (cols a multiple of 32).
+size_t ck_packed_bytes(int64_t rows, int64_t cols);
+/// Packs W (rows x cols of `type`, rows back to back) into `dst`: ck_packed_bytes(rows, cols) bytes,
+/// 64-byte aligned. Each row's sub-blocks of 32 become int8 values with their scales, 16 rows
+/// interleaved. Returns 0, or -1 for a type that cannot be packed or a misaligned dst.
+int ck_pack_weights(ck_pool *pool, int type, const void *w, int64_t rows, int64_t cols, void *dst);
+/// Activations for the packed kernel: 16-bit values per block of 32, q = round(x / d) with
+/// d = amax / 32767, stored as two bytes each, hi = (q >> 8) + 128 and lo = q & 255 (so
+/// q = 256·(hi − 128) + lo); s = d·Σq for the offset term.
+typedef struct {
+    float d;
+    float s;
+    uint8_t hi[32];
+    uint8_t lo[32];
+} ck_block_a16;
+
+void ck_quantize_act16_ref(const float *x, ck_block_a16 *dst, int64_t n);
+/// Same values, AVX-512 when the CPU has VNNI.
+void ck_quantize_act16(const float *x, ck_block_a16 *dst, int64_t n);
+/// Bytes of the activation scratch of ck_matmul_packed for n vectors of `cols` values.
+size_t ck_packed_act_bytes(int64_t cols, int64_t n);
+/// Y[n, rows] = X[n, cols] · Wᵀ from packed weights, X quantized to 16 bits per 32 values into
+/// `act` first (ck_packed_act_bytes bytes), on VNNI. Returns -1 (and writes nothing) when the CPU
+/// has no VNNI.
+int ck_matmul_packed(ck_pool *pool, const void *packed, const float *x, int64_t n, float *y, void *act);
+/// The same from activations as ck_quantize_act16_ref writes them (n vectors of cols/32 blocks),
+/// with plain loops: the reference the tests hold the kernel to.
+void ck_matmul_packed_ref(const void *packed, const ck_block_a16 *act, int64_t n, float *y);
+
 #ifdef __cplusplus
 }
 #endif
