@@ -86,4 +86,28 @@ struct EndToEndTests {
         #expect(abs(accuracy - shippedAccuracy) <= 0.01, "measured \(measured), shipped \(shipped)")
         #expect(measured["model"]?.string == "gemma-3-270m-q4_k_m+restrict-to-banking")
     }
+
+    /// The node judge as shipped (its config names its adapter) on the node-labelled eval split,
+    /// every node asked: the verdict's and each node's accuracy as its calibration file records
+    /// them (two records of slack, as above). 330 records, about 35 s.
+    @Test func theShippedNodeJudgeAdapterReproducesItsCalibration() async throws {
+        let judges = Self.root.appendingPathComponent("examples/judges")
+        let run = try await runTool("judge", ["--config", judges.appendingPathComponent("restrict-to-banking-nodes.json").path,
+                                        "--local", "--model", RealModel.path, "--threads", "2", "--all-nodes", "--calibrate",
+                                        Self.root.appendingPathComponent("examples/banking/judge-nodes-eval.jsonl").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let measured = try #require(try JSONParser.parse(run.stdout).object?["calibration"], "\(run.stdout)")
+        let shippedText = try String(contentsOf: judges.appendingPathComponent("adapters/restrict-to-banking-nodes.calibration.json"),
+                                     encoding: .utf8)
+        let shipped = try #require(try JSONParser.parse(shippedText).object?["calibration"])
+        #expect(measured["records"] == 330 && measured["compared"] == 330)
+        #expect(measured["model"]?.string == "gemma-3-270m-q4_k_m+restrict-to-banking-nodes")
+        let accuracy = try #require(measured["accuracy"]?.double), shippedAccuracy = try #require(shipped["accuracy"]?.double)
+        #expect(accuracy >= 0.9 && abs(accuracy - shippedAccuracy) <= 0.01, "measured \(measured), shipped \(shipped)")
+        for node in ["topic", "declined", "correct"] {
+            let m = try #require(measured["nodes"]?[node]?["accuracy"]?.double, "\(node)")
+            let s = try #require(shipped["nodes"]?[node]?["accuracy"]?.double, "\(node)")
+            #expect(abs(m - s) <= 0.01, "\(node): measured \(m), shipped \(s)")
+        }
+    }
 }
