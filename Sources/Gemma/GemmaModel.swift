@@ -15,7 +15,8 @@ public final class GemmaModel: @unchecked Sendable {
     public private(set) var weights: GemmaWeights
     public let pool: ComputePool
     /// `.exact` keeps activations in float32 in every product (the reference path); `.fast`
-    /// quantizes them to 8 bits inside quantized products, as llama.cpp does.
+    /// quantizes them inside quantized products: to 8 bits in the dot-product kernels (decoding,
+    /// and prefills under 4 tokens), as llama.cpp does, and to 16 bits in the packed prefill kernel.
     public var precision: MatmulPrecision
     /// Where the weights came from (a path), for logs and records.
     public let source: String
@@ -42,7 +43,7 @@ public final class GemmaModel: @unchecked Sendable {
 
     /// Gives every quantized linear layer its packed int8 copy (`QuantizedMatrix.packed(pool:)`), so
     /// that prefill with `.fast` runs on the VNNI kernel; nothing on a CPU without AVX-512 VNNI.
-    /// About 1.5 bytes per layer weight (150 MB for gemma-3-270m; the output head is not packed:
+    /// 1.625 bytes per layer weight (163 MB for gemma-3-270m; the output head is not packed:
     /// prefill computes the last row's logits only, or a few of them).
     public func packLayerWeights() {
         for l in weights.layers.indices {

@@ -15,7 +15,7 @@ public enum MatmulMethod: Sendable {
 }
 
 /// A weight matrix repacked for the VNNI prefill kernel (CKernels' `ck_pack_weights`): each row's
-/// 32-value sub-blocks as int8 values beside their scales, 16 rows interleaved. About 1.5 bytes per
+/// 32-value sub-blocks as int8 values beside their scales, 16 rows interleaved. 1.625 bytes per
 /// weight, owned here and freed with the last copy of the matrix that holds it.
 public final class PackedWeights: @unchecked Sendable {
     let memory: UnsafeMutableRawPointer
@@ -127,8 +127,8 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// bit-identical to n products of one vector, so a batched decode step gives each sequence what
     /// decoding it alone gives); with `.fast` the vectors are first quantized to int8. From
     /// `packedThreshold` vectors on, a packed matrix (`packed(pool:)`) with `.fast` takes the VNNI
-    /// kernel: the same int8 arithmetic as the fast dot products, 64 byte products per instruction,
-    /// on weights unpacked once at load. Otherwise, from `sgemmThreshold` vectors on (prefill), each
+    /// kernel: int8 weights unpacked once at load times activations quantized to 16 bits, 64 byte
+    /// products per instruction (docs/gguf.md, "Packed prefill"). Otherwise, from `sgemmThreshold` vectors on (prefill), each
     /// thread dequantizes tiles of rows into its own cache-sized scratch and multiplies them with
     /// single-threaded sgemm: float FMA throughput is then the limit, not unpacking. That path never
     /// quantizes activations.
@@ -139,11 +139,12 @@ public struct QuantizedMatrix: @unchecked Sendable {
         guard n > 0, rows > 0 else { return }
         if let packed, precision == .fast, ck_has_vnni() != 0,
            method == .packedInt8 || (method == .automatic && n >= Self.packedThreshold) {
-            pool.withLocked {
+            let status = pool.withLocked {
                 let act = pool.scratchMemory(bytes: ck_packed_act_bytes(Int64(cols), Int64(n)))
-                _ = ck_matmul_packed(pool.handle, packed.memory, x, Int64(n), y, act)
+                return ck_matmul_packed(pool.handle, packed.memory, x, Int64(n), y, act)
             }
-            return
+            if status == 0 { return }
+            // the kernel was turned off meanwhile (ck_force_no_vnni): the paths below
         }
         if method == .dequantizeSgemm || method == .packedInt8 || (method == .automatic && n >= Self.sgemmThreshold) {
             multiplyTiled(x, count: n, into: y, pool: pool)

@@ -77,8 +77,10 @@ public enum ORPOLoss {
     /// and the slopes of −logsigmoid(z) with respect to a and b (before β/B). A mean of exactly 0 (a
     /// one-token completion whose float32 probability rounded to 1) makes z infinite and TRL's
     /// gradient 0·∞ = NaN; both means are capped at `largestMeanLogProb` first, which changes
-    /// nothing else (the smallest nonzero float32 log-prob is about −6e-8) and gives the limit's
-    /// finite values (docs/orpo.md, "Gradients").
+    /// nothing else (the smallest nonzero float32 log-prob is about −6e-8). For the chosen mean
+    /// this gives the finite limit of the slope; a rejected mean of 0 has an unbounded slope, and
+    /// the capped one is large (about σ(−z)·1e10) but finite, which gradient clipping then bounds
+    /// (docs/orpo.md, "Gradients").
     public static func oddsTerm(chosen: Double, rejected: Double) -> (z: Double, ratio: Double, dChosen: Double, dRejected: Double) {
         let a = min(chosen, largestMeanLogProb), b = min(rejected, largestMeanLogProb)
         let z = (a - b) - (log1mexp(a) - log1mexp(b))

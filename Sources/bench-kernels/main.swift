@@ -105,9 +105,9 @@ func benchMatvec(_ shape: Shape, precision: MatmulPrecision, pool: ComputePool, 
     guard let bytes = shape.type.byteCount(elements: shape.cols).map({ $0 * shape.rows }),
           let plain = try? QuantizedMatrix(type: shape.type, rows: shape.rows, cols: shape.cols, data: randomBytes(bytes, type: shape.type))
     else { return .nan }
+    defer { UnsafeMutableRawPointer(mutating: plain.data).deallocate() }
     let m = method == .packedInt8 ? plain.packed(pool: pool) : plain
     if method == .packedInt8 && m.packed == nil { return .nan }
-    defer { UnsafeMutableRawPointer(mutating: m.data).deallocate() }
     let x = UnsafeMutablePointer<Float>.allocate(capacity: n * shape.cols)
     let y = UnsafeMutablePointer<Float>.allocate(capacity: n * shape.rows)
     defer { x.deallocate(); y.deallocate() }

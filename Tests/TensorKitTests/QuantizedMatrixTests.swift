@@ -64,7 +64,7 @@ import Testing
     /// scale layouts (Q6_K's scale per 16 values; an offset for Q4_K and Q5_1).
     @Test(arguments: [GGMLType.q4_K, .q6_K, .q8_0, .q5_1, .q4_0])
     func packedKernelMatchesItsReference(type: GGMLType) throws {
-        guard ck_has_vnni() != 0 else { return }  // the kernel needs AVX-512 VNNI; the fallback is tested above
+        guard ck_has_vnni() != 0 else { return }  // the kernel needs AVX-512 VNNI; unpacked matrices (the other paths) are tested above
         var random = TestRandom(seed: UInt64(type.rawValue) + 900)
         let cols = testColumns(type)
         for rows in [16, 37, 64] {
