@@ -16,9 +16,6 @@ extension GemmaConfig {
 }
 
 extension LayerTensor {
-    /// The seven linear layers LoRA can adapt, in PEFT's usual order.
-    public static let linearRoles: [LayerTensor] = [.q, .k, .v, .o, .gate, .up, .down]
-
     /// The role PEFT calls `module` ("q_proj" …), nil for unknown names.
     public init?(peftModule module: String) {
         guard let role = LayerTensor.linearRoles.first(where: { $0.peftModule == module }) else { return nil }

@@ -38,6 +38,9 @@ public final class GemmaModel: @unchecked Sendable {
         invFreqGlobal = Ops.ropeInverseFrequencies(base: config.ropeBase, dim: config.headDim)
         invFreqLocal = Ops.ropeInverseFrequencies(base: config.ropeLocalBase, dim: config.headDim)
         embedScale = Float(config.hiddenSize).squareRoot()
+        // Attention and the LoRA products call sgemm from the pool's threads; OpenBLAS's own threads
+        // would compete with them (with them, prefill ran at 982 tok/s instead of 1431).
+        BLAS.singleThreaded()
         if precision == .fast { packLayerWeights() }
     }
 
@@ -47,17 +50,10 @@ public final class GemmaModel: @unchecked Sendable {
     /// prefill computes the last row's logits only, or a few of them).
     public func packLayerWeights() {
         for l in weights.layers.indices {
-            for role in [LayerTensor.q, .k, .v, .o, .gate, .up, .down] {
+            for role in LayerTensor.linearRoles {
                 guard let lin = weights.layers[l][linear: role], lin.weight.canPack, lin.weight.packed == nil else { continue }
                 weights.layers[l][linear: role] = Linear(weight: lin.weight.packed(pool: pool), lora: lin.lora)
             }
-        }
-    }
-
-    /// Bytes of the packed copies `packLayerWeights` made.
-    public var packedByteCount: Int {
-        weights.layers.reduce(0) { sum, layer in
-            [LayerTensor.q, .k, .v, .o, .gate, .up, .down].reduce(sum) { $0 + (layer[linear: $1]?.weight.packed?.byteCount ?? 0) }
         }
     }
 
@@ -147,10 +143,6 @@ public final class GemmaModel: @unchecked Sendable {
         let nh = c.headCount, nkv = c.kvHeadCount, ff = c.intermediateSize
         let rw = nkv * hd, qw = nh * hd
         let method: MatmulMethod = rowExact ? .dotKernels : .automatic
-        // Attention and the LoRA products call sgemm from the pool's threads; OpenBLAS's own threads
-        // would compete with them (a prefill on the packed kernel never reaches the dequantizing
-        // path that used to set this).
-        BLAS.singleThreaded()
 
         let x = s.buffer(0, count: n * h)
         let xn = s.buffer(1, count: n * h)

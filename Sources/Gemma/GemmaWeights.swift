@@ -72,6 +72,9 @@ public enum LayerTensor: String, CaseIterable, Sendable {
     case postFfnNorm = "post_ffw_norm"
     case gate = "ffn_gate", up = "ffn_up", down = "ffn_down"
 
+    /// The seven linear layers (the ones LoRA can adapt), in PEFT's usual order.
+    public static let linearRoles: [LayerTensor] = [.q, .k, .v, .o, .gate, .up, .down]
+
     /// PEFT's module name for a linear layer (`q_proj` …), nil for norms.
     public var peftModule: String? {
         switch self {

@@ -64,19 +64,26 @@ struct EndToEndTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// `judge --local --calibrate` with a shipped config on a labelled split, and the calibration
+    /// its adapter was shipped with: (measured, shipped).
+    static func calibrations(config: String, input: String, shipped: String, extra: [String] = []) async throws
+        -> (measured: JSONObject, shipped: JSONObject) {
+        let judges = root.appendingPathComponent("examples/judges")
+        let run = try await runTool("judge", ["--config", judges.appendingPathComponent(config).path,
+                                        "--local", "--model", RealModel.path, "--threads", "2"] + extra + ["--calibrate",
+                                        root.appendingPathComponent("examples/banking/\(input)").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let measured = try #require(try JSONParser.parse(run.stdout).object?["calibration"]?.object, "\(run.stdout)")
+        let shippedText = try String(contentsOf: judges.appendingPathComponent("adapters/\(shipped)"), encoding: .utf8)
+        return (measured, try #require(try JSONParser.parse(shippedText).object?["calibration"]?.object))
+    }
+
     /// The loop's judge as shipped (the tuned config and the adapter it names) on the held-out
     /// labelled records: the accuracy the project reports (at least the 90% it promises), as the
     /// calibration written when the adapter was made measured it. 208 short prompts, about 45 s.
     @Test func theShippedJudgeAdapterReproducesItsCalibration() async throws {
-        let judges = Self.root.appendingPathComponent("examples/judges")
-        let run = try await runTool("judge", ["--config", judges.appendingPathComponent("restrict-to-banking-tuned.json").path,
-                                        "--local", "--model", RealModel.path, "--threads", "2", "--calibrate",
-                                        Self.root.appendingPathComponent("examples/banking/judge-eval.jsonl").path])
-        #expect(run.status == 0, "\(run.stderr)")
-        let measured = try #require(try JSONParser.parse(run.stdout).object?["calibration"], "\(run.stdout)")
-        let shippedText = try String(contentsOf: judges.appendingPathComponent("adapters/restrict-to-banking.calibration.json"),
-                                     encoding: .utf8)
-        let shipped = try #require(try JSONParser.parse(shippedText).object?["calibration"])
+        let (measured, shipped) = try await Self.calibrations(
+            config: "restrict-to-banking-tuned.json", input: "judge-eval.jsonl", shipped: "restrict-to-banking.calibration.json")
         let accuracy = try #require(measured["accuracy"]?.double)
         #expect(accuracy >= 0.9, "\(measured)")
         #expect(measured["records"] == 208 && measured["compared"] == 208)
@@ -91,15 +98,9 @@ struct EndToEndTests {
     /// every node asked: the verdict's and each node's accuracy as its calibration file records
     /// them (two records of slack, as above). 330 records, about 35 s.
     @Test func theShippedNodeJudgeAdapterReproducesItsCalibration() async throws {
-        let judges = Self.root.appendingPathComponent("examples/judges")
-        let run = try await runTool("judge", ["--config", judges.appendingPathComponent("restrict-to-banking-nodes.json").path,
-                                        "--local", "--model", RealModel.path, "--threads", "2", "--all-nodes", "--calibrate",
-                                        Self.root.appendingPathComponent("examples/banking/judge-nodes-eval.jsonl").path])
-        #expect(run.status == 0, "\(run.stderr)")
-        let measured = try #require(try JSONParser.parse(run.stdout).object?["calibration"], "\(run.stdout)")
-        let shippedText = try String(contentsOf: judges.appendingPathComponent("adapters/restrict-to-banking-nodes.calibration.json"),
-                                     encoding: .utf8)
-        let shipped = try #require(try JSONParser.parse(shippedText).object?["calibration"])
+        let (measured, shipped) = try await Self.calibrations(
+            config: "restrict-to-banking-nodes.json", input: "judge-nodes-eval.jsonl",
+            shipped: "restrict-to-banking-nodes.calibration.json", extra: ["--all-nodes"])
         #expect(measured["records"] == 330 && measured["compared"] == 330)
         #expect(measured["model"]?.string == "gemma-3-270m-q4_k_m+restrict-to-banking-nodes")
         let accuracy = try #require(measured["accuracy"]?.double), shippedAccuracy = try #require(shipped["accuracy"]?.double)
