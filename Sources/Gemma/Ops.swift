@@ -159,4 +159,71 @@ package enum Ops {
         let inv = 1 / cap
         for i in 0..<n { x[i] = cap * tanhf(x[i] * inv) }
     }
+
+    /// The largest of `count` values, 16 lanes at a time (the training head's log-softmax over
+    /// 262,144 logits per row).
+    package static func maximum(_ row: UnsafePointer<Float>, count n: Int) -> Float {
+        var lanes = SIMD16<Float>(repeating: -.infinity), j = 0
+        while j + 16 <= n {
+            // A compare and a blend: the generic pointwiseMax ran lane by lane here.
+            let v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
+            lanes.replace(with: v, where: v .> lanes)
+            j += 16
+        }
+        var m = lanes.max()
+        while j < n {
+            m = max(m, row[j])
+            j += 1
+        }
+        return m
+    }
+
+    /// Σ_j e^(row[j] − m), each exponential also written to `out` when given (it may be `row`).
+    /// The exponentials are `exp8`'s (within a few float roundings of expf's); they are summed in
+    /// float lanes over blocks of 256 values and the blocks in Double, so a 262,144-value row
+    /// loses no more precision than a row of 256 does.
+    package static func expSum(_ row: UnsafePointer<Float>, count n: Int, minus m: Float,
+                               storingInto out: UnsafeMutablePointer<Float>?) -> Double {
+        let shift = SIMD8<Float>(repeating: m), whole = n - n % 8
+        var sum = 0.0, j = 0
+        while j < whole {
+            var lanes = SIMD8<Float>()
+            let end = min(whole, j + 256)
+            if let out {
+                while j < end {
+                    let e = exp8(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
+                    UnsafeMutableRawPointer(out + j).storeBytes(of: e, as: SIMD8<Float>.self)
+                    lanes += e
+                    j += 8
+                }
+            } else {
+                while j < end {
+                    lanes += exp8(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
+                    j += 8
+                }
+            }
+            sum += Double(lanes.sum())
+        }
+        while j < n {
+            let e = expf(row[j] - m)
+            out?[j] = e
+            sum += Double(e)
+            j += 1
+        }
+        return sum
+    }
+
+    /// x[j] *= factor for `count` values.
+    package static func scale(_ x: UnsafeMutablePointer<Float>, count n: Int, by factor: Float) {
+        var j = 0
+        while j + 16 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self) * factor
+            UnsafeMutableRawPointer(x + j).storeBytes(of: v, as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < n {
+            x[j] *= factor
+            j += 1
+        }
+    }
 }

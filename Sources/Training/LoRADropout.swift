@@ -29,49 +29,81 @@ struct LoRADropout: Sendable {
     /// out[N, in] = x ⊙ m / (1 − p), m[n, j] = 1 with probability 1 − p.
     func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows N: Int, features: Int,
                  pool: ComputePool) {
-        withMask(rows: N, features: features, pool: pool) { i, factor in out[i] = x[i] * factor }
+        withRowFactors(rows: N, features: features, pool: pool) { base, f in
+            let o = out + base, v = x + base
+            var j = 0
+            while j + 16 <= features {
+                store(o + j, load(v + j) * load(f + j))
+                j += 16
+            }
+            while j < features {
+                o[j] = v[j] * f[j]
+                j += 1
+            }
+        }
     }
 
     /// dx[N, in] += dout ⊙ m / (1 − p), with the forward's mask drawn again.
     func backward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, rows N: Int, features: Int,
                   pool: ComputePool) {
-        withMask(rows: N, features: features, pool: pool) { i, factor in dx[i] += dout[i] * factor }
-    }
-
-    /// Calls `body(i, m[i] / (1 − p))` for every index i of the [N, in] mask, rows in parallel.
-    @inline(__always)
-    private func withMask(rows N: Int, features: Int, pool: ComputePool, _ body: (Int, Float) -> Void) {
-        let kept = 1 / (1 - probability)
-        pool.parallelFor(N) { rows, _ in
-            for n in rows {
-                dropBlocks(row: n, features: features) { start, count, dropped in
-                    let base = n * features + start
-                    for j in 0..<count { body(base + j, (dropped >> UInt64(j)) & 1 == 1 ? 0 : kept) }
-                }
+        withRowFactors(rows: N, features: features, pool: pool) { base, f in
+            let o = dx + base, v = dout + base
+            var j = 0
+            while j + 16 <= features {
+                store(o + j, load(UnsafePointer(o + j)) + load(v + j) * load(f + j))
+                j += 16
+            }
+            while j < features {
+                o[j] += v[j] * f[j]
+                j += 1
             }
         }
     }
 
-    /// Row n's mask, 64 features at a time: `body(start, count, dropped)` with bit j of `dropped`
-    /// set when feature start + j is dropped. Each draw of the row's generator decides two
-    /// features, one per 32-bit half: dropped when the half is below p · 2^32.
     @inline(__always)
-    private func dropBlocks(row n: Int, features: Int, _ body: (Int, Int, UInt64) -> Void) {
+    private func load<T: SIMDScalar>(_ p: UnsafePointer<T>) -> SIMD16<T> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<T>.self)
+    }
+
+    @inline(__always)
+    private func store(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
+    /// Calls `body(n · in, f)` for every row n, rows in parallel, with f[j] = m[n, j] / (1 − p)
+    /// (0 or the kept scale) for the row's `in` features.
+    ///
+    /// Row n's mask comes from a generator seeded with (seed, n): each draw decides two features,
+    /// one per 32-bit half, low half first; a feature is dropped when its half is below p · 2^32.
+    /// In memory the draws' halves lie in feature order (little-endian), so the row's draws are
+    /// read as one array of 32-bit values and compared 16 at a time.
+    @inline(__always)
+    private func withRowFactors(rows N: Int, features: Int, pool: ComputePool,
+                                _ body: (Int, UnsafePointer<Float>) -> Void) {
+        let kept = 1 / (1 - probability)
         let threshold = UInt32(min(Double(probability) * 4_294_967_296, 4_294_967_295))
-        var generator = SeededGenerator(seed: Self.mix(seed, UInt64(n)))
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 32) { draws in
-            var start = 0
-            while start < features {
-                let count = min(64, features - start)
-                generator.fill(UnsafeMutableBufferPointer(rebasing: draws[0..<((count + 1) / 2)]))
-                var dropped: UInt64 = 0
-                for j in 0..<count {
-                    let r = draws[j / 2]
-                    let half = UInt32(truncatingIfNeeded: j & 1 == 0 ? r : r >> 32)
-                    if half < threshold { dropped |= 1 << UInt64(j) }
+        let drawCount = (features + 1) / 2
+        pool.parallelFor(N) { rows, _ in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: drawCount + 8) { draws in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: features) { factors in
+                    let halves = UnsafeRawPointer(draws.baseAddress!).assumingMemoryBound(to: UInt32.self)
+                    let f = factors.baseAddress!
+                    let limit = SIMD16<UInt32>(repeating: threshold), keep = SIMD16<Float>(repeating: kept)
+                    for n in rows {
+                        var generator = SeededGenerator(seed: Self.mix(seed, UInt64(n)))
+                        generator.fill(UnsafeMutableBufferPointer(rebasing: draws[0..<drawCount]))
+                        var j = 0
+                        while j + 16 <= features {
+                            store(f + j, keep.replacing(with: 0, where: load(halves + j) .< limit))
+                            j += 16
+                        }
+                        while j < features {
+                            f[j] = halves[j] < threshold ? 0 : kept
+                            j += 1
+                        }
+                        body(n * features, f)
+                    }
                 }
-                body(start, count, dropped)
-                start += 64
             }
         }
     }

@@ -10,6 +10,20 @@ struct FrozenLinear: @unchecked Sendable {
     let weight: FloatBuffer
     let outFeatures: Int
     let inFeatures: Int
+    /// The quantized W with its packed int8 copy (`QuantizedMatrix.packed(pool:)`), when the
+    /// forward's x Wᵀ runs on the VNNI kernel; nil: sgemm on `weight`.
+    var packed: QuantizedMatrix? = nil
+
+    /// y[N, out] = x[N, in] · Wᵀ: the packed kernel (activations quantized to 16 bits per 32
+    /// values, int32 sums; docs/orpo.md, "Frozen products") when there is a packed copy and enough
+    /// rows for it, else sgemm on the float weights.
+    func forward(y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows N: Int, pool: ComputePool) {
+        if let packed, N >= QuantizedMatrix.packedThreshold {
+            packed.multiply(x, count: N, into: y, precision: .fast, pool: pool, method: .packedInt8)
+        } else {
+            BLAS.sgemm(transposeB: true, m: N, n: outFeatures, k: inFeatures, a: x, b: weight.pointer, c: y, pool: pool)
+        }
+    }
 }
 
 /// Shapes: N = rows, in/out = features, r = LoRA rank.
@@ -20,7 +34,7 @@ enum LoRALinear {
                         x: UnsafePointer<Float>, linear: FrozenLinear, lora: LoRAParameters?,
                         dropout: LoRADropout? = nil, rows N: Int, pool: ComputePool) {
         let inF = linear.inFeatures, outF = linear.outFeatures
-        BLAS.sgemm(transposeB: true, m: N, n: outF, k: inF, a: x, b: linear.weight.pointer, c: y, pool: pool)
+        linear.forward(y: y, x: x, rows: N, pool: pool)
         guard let lora, let u else { return }
         let r = lora.rank
         if let dropout {

@@ -1,4 +1,5 @@
 import Foundation
+import Gemma
 import TensorKit
 
 // Log-softmax over the vocabulary, read at the label: logp[n] = logits[n, y_n] − logsumexp(logits[n]),
@@ -15,11 +16,8 @@ enum TokenLogProbs {
             pool.parallelFor(tp.count, chunk: 1) { range, _ in
                 for n in range {
                     let row = logits + n * V
-                    var m = -Float.infinity
-                    for j in 0..<V where row[j] > m { m = row[j] }
-                    var sum = 0.0
-                    for j in 0..<V { sum += Double(expf(row[j] - m)) }
-                    let l = m + Float(log(sum))
+                    let m = Ops.maximum(row, count: V)
+                    let l = m + Float(log(Ops.expSum(row, count: V, minus: m, storingInto: nil)))
                     lse[n] = l
                     logp[n] = tp[n] >= 0 ? row[tp[n]] - l : 0
                 }
@@ -58,19 +56,9 @@ enum TokenLogProbs {
             pool.parallelFor(tp.count, chunk: 1) { range, _ in
                 for n in range {
                     let row = logits + n * V, y = tp[n]
-                    var m = -Float.infinity
-                    for j in 0..<V where row[j] > m { m = row[j] }
+                    let m = Ops.maximum(row, count: V)
                     let target = y >= 0 ? row[y] : 0
-                    var sum = 0.0
-                    if cap == nil {
-                        for j in 0..<V {
-                            let e = expf(row[j] - m)
-                            row[j] = e
-                            sum += Double(e)
-                        }
-                    } else {
-                        for j in 0..<V { sum += Double(expf(row[j] - m)) }
-                    }
+                    let sum = Ops.expSum(row, count: V, minus: m, storingInto: cap == nil ? row : nil)
                     let l = m + Float(log(sum))
                     lse[n] = l
                     logp[n] = y >= 0 ? target - l : 0
@@ -87,8 +75,7 @@ enum TokenLogProbs {
                         let t = target * inv
                         row[y] += 1 - t * t
                     } else {
-                        let scale = Float(1 / sum)
-                        for j in 0..<V { row[j] *= -scale }
+                        Ops.scale(row, count: V, by: Float(-1 / sum))
                         row[y] += 1
                     }
                 }

@@ -26,13 +26,15 @@ public final class TrainableGemma: @unchecked Sendable {
     public var headChunkRows = 128
 
     /// Dequantizes `model`'s weights (its own LoRA factors, if any, are ignored: `adapter` is
-    /// what is trained).
-    public init(model: GemmaModel, adapter: LoRAAdapter, pool: ComputePool) throws {
+    /// what is trained). `packedForward` (the default) runs the forward's products with the
+    /// frozen quantized weights, layers and head, on the packed VNNI kernel where the CPU has it;
+    /// false keeps float32 sgemm for every product, the reference path.
+    public init(model: GemmaModel, adapter: LoRAAdapter, pool: ComputePool, packedForward: Bool = true) throws {
         try adapter.check(fits: model.config)
         config = model.config
         self.adapter = adapter
         self.pool = pool
-        frozen = FrozenGemma(model: model, pool: pool)
+        frozen = FrozenGemma(model: model, pool: pool, packedForward: packedForward)
         // The pool parallelises; OpenBLAS's own threads would compete with it for the cores.
         openblas_set_num_threads(1)
     }
@@ -356,6 +358,9 @@ public final class TrainableGemma: @unchecked Sendable {
         stride(from: 0, to: N, by: headChunkRows).map { $0..<min(N, $0 + headChunkRows) }
     }
 
+    /// True when the forward's products with the frozen weights run on the packed kernel.
+    public var usesPackedForward: Bool { frozen.outputPacked != nil || frozen.layers.contains { $0.linears.values.contains { $0.packed != nil } } }
+
     /// Slices of the vocabulary the head's products are split into across the pool's threads.
     var headSlices: Int { 4 * pool.threadCount }
 
@@ -371,6 +376,15 @@ public final class TrainableGemma: @unchecked Sendable {
     /// which with a few dozen rows per thread costs as much as a third of the product.
     func headLogits(_ xs: FloatBuffer, count: Int, into out: FloatBuffer) {
         let C = config.hiddenSize, V = config.vocabularySize, cap = config.finalLogitSoftcap
+        if let packed = frozen.outputPacked, count >= QuantizedMatrix.packedThreshold {
+            packed.multiply(xs.pointer, count: count, into: out.pointer, precision: .fast, pool: pool, method: .packedInt8)
+            if let cap {
+                pool.parallelFor(count, chunk: 1) { range, _ in
+                    for i in range { Softcap.forward(out.pointer + i * V, count: V, cap: cap) }
+                }
+            }
+            return
+        }
         let slices = vocabularySlices, E = frozen.output.pointer
         pool.parallelFor(slices.count, chunk: 1) { range, _ in
             for slice in slices[range] {

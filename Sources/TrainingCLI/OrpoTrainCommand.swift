@@ -135,6 +135,9 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker threads (default: all cores).")
     public var threads: Int?
 
+    @Flag(help: "Keep activations in float32 in every product with the frozen weights (slower; the reference path). Without it the forward's products with quantized weights run on the packed int8 kernel on CPUs with AVX-512 VNNI.")
+    public var exact = false
+
     public init() {}
 
     public func validate() throws {
@@ -288,7 +291,9 @@ public struct OrpoTrainCommand: ParsableCommand {
             config.loraDropout = p
             adapter = LoRAAdapter(config: config, layers: adapter.layers)
         }
-        let trainer = try ORPOTrainer(model: try TrainableGemma(model: base, adapter: adapter, pool: pool), settings: settings)
+        let trainer = try ORPOTrainer(model: try TrainableGemma(model: base, adapter: adapter, pool: pool,
+                                                                   packedForward: !command.exact),
+                                       settings: settings)
         let progressLine: ((String) -> Void)? = isatty(STDERR_FILENO) != 0 ? { line in
             fputs("\r\u{1B}[K" + line, stderr)
         } : nil

@@ -13,20 +13,33 @@ import TrainingCLI
 /// Fixtures/orpo: four text pairs, beta 0.2, LoRA r 4 on every linear layer. Fixtures/orpo-chat
 /// (made by scripts/ref-orpo.py): four pairs in TRL's conversational form, beta 0.5, max_length 64
 /// so that one pair is truncated, LoRA r 4 alpha 16 on q, v and down only.
+///
+/// Two paths are checked: the reference (`packedForward: false`, `orpo-train --exact`: float32 in
+/// every product) at the tolerances below, and the default, whose forward runs the frozen weights
+/// on the packed int8 kernel (activations rounded to 16 bits per 32 values), at the looser ones
+/// its rounding needs; on CPUs without VNNI both are the reference.
 @Suite(.serialized, .enabled(if: RealModel.isAvailable))
 struct ORPOFixtureTests {
     static let fixtures = ["orpo", "orpo-chat"]
 
-    /// One forward and backward over a fixture batch, shared by the tests below.
+    /// One forward and backward over a fixture batch on each path, shared by the tests below.
     final class Run: @unchecked Sendable {
+        /// One path's pass: the adapter holds its gradients.
+        struct Path {
+            let adapter: LoRAAdapter
+            let pass: ForwardPass
+            let result: ORPOResult
+        }
+
         let loaded: LoadedModel
         let expected: ORPOFixture.Expected
         let batch: PreferenceBatch
-        let adapter: LoRAAdapter
-        let pass: ForwardPass
-        let result: ORPOResult
+        let reference: Path
+        let packed: Path
 
         let directory: String
+
+        func path(packed: Bool) -> Path { packed ? self.packed : reference }
 
         init(_ name: String) throws {
             let pool = try ComputePool(threads: 2)
@@ -34,37 +47,41 @@ struct ORPOFixtureTests {
             loaded = try ModelLoader.load(path: RealModel.path, pool: pool, precision: .exact)
             expected = try ORPOFixture.expected(name)
             batch = try PreferenceBatch(pairs: expected.tokenized, padID: loaded.model.config.padID ?? 0)
-            adapter = try LoRAAdapter(PEFTAdapter.read(path: directory + "/adapter", model: loaded.model.config))
-            let trainable = try TrainableGemma(model: loaded.model, adapter: adapter, pool: pool)
-            // A training pass, as TRL's was, at the fixture adapter's lora_dropout of 0 (TRL ran
-            // with dropout 0 so that its gradients are deterministic).
-            guard adapter.config.loraDropout == 0 else {
-                throw TrainingError.invalidArgument("the ORPO fixture adapter must have lora_dropout 0")
+            let (loaded, expected, batch, directory) = (loaded, expected, batch, directory)
+            // One path at a time, so that one copy of the float weights is held.
+            func run(packed: Bool) throws -> Path {
+                let adapter = try LoRAAdapter(PEFTAdapter.read(path: directory + "/adapter", model: loaded.model.config))
+                // A training pass, as TRL's was, at the fixture adapter's lora_dropout of 0 (TRL ran
+                // with dropout 0 so that its gradients are deterministic).
+                guard adapter.config.loraDropout == 0 else {
+                    throw TrainingError.invalidArgument("the ORPO fixture adapter must have lora_dropout 0")
+                }
+                let trainable = try TrainableGemma(model: loaded.model, adapter: adapter, pool: pool, packedForward: packed)
+                let pass = try trainable.forward(batch.tokens, keepLogits: !packed, dropoutSeed: 0)
+                let result = try ORPOLoss.evaluate(pass, batch: batch, beta: expected.beta)
+                try trainable.backward(pass, dLogProbs: result.dLogProbs)
+                return Path(adapter: adapter, pass: pass, result: result)
             }
-            pass = try trainable.forward(batch.tokens, keepLogits: true, dropoutSeed: 0)
-            result = try ORPOLoss.evaluate(pass, batch: batch, beta: expected.beta)
-            try trainable.backward(pass, dLogProbs: result.dLogProbs)
+            reference = try run(packed: false)
+            packed = try run(packed: true)
         }
+    }
 
-        nonisolated(unsafe) private static var shared: [String: Run] = [:]
-        private static let lock = NSLock()
-
-        /// The run of one fixture; the previous fixture's run is let go (each holds the model).
-        static func get(_ name: String) throws -> Run {
-            lock.lock()
-            defer { lock.unlock() }
-            if let run = shared[name] { return run }
-            shared.removeAll()
-            let run = try Run(name)
-            shared[name] = run
-            return run
+    /// Each fixture's run is made once (a model load and a pass on each path) and every check
+    /// below reads it.
+    @Test(arguments: fixtures) func fixtureMatchesTRL(_ name: String) throws {
+        let run = try Run(name)
+        try tokenisationMatchesTRL(run, name)
+        for packed in [false, true] {
+            lossAndMetricsMatchTRL(run, name, packed: packed)
+            try gradientsMatchPyTorch(run, name, packed: packed)
         }
+        try trainingForwardMatchesInference(run)
     }
 
     /// orpo-train's reading of pairs.jsonl (text or conversational form) with its default
     /// max_prompt_length for the fixture's max_length gives exactly TRL's ids and labels.
-    @Test(arguments: fixtures) func tokenisationMatchesTRL(_ name: String) throws {
-        let run = try Run.get(name)
+    func tokenisationMatchesTRL(_ run: Run, _ name: String) throws {
         let c = run.loaded.model.config
         let tokenizer = PreferenceTokenizer(tokenizer: run.loaded.tokenizer, bosID: c.bosID, eosID: c.eosIDs[0],
                                             maxLength: Int.max / 4)
@@ -80,15 +97,19 @@ struct ORPOFixtureTests {
         }
     }
 
-    @Test(arguments: fixtures) func lossAndMetricsMatchTRL(_ name: String) throws {
-        let run = try Run.get(name)
+    /// Every value within 1e-3 of TRL's, relatively; on the packed path within 1e-3 relatively
+    /// or 2e-4 absolutely (the margins and log-odds are differences of nearly equal log-probs,
+    /// where the packed path's 1e-5 of relative error in each becomes up to 3e-3 of the difference).
+    func lossAndMetricsMatchTRL(_ run: Run, _ name: String, packed: Bool) {
+        let path = run.path(packed: packed)
         func check(_ metric: String, _ mine: Double, _ reference: Double) {
             let rel = abs(mine - reference) / max(abs(reference), 1e-6)
-            FileHandle.standardError.write(Data("orpo fixture \(name): \(metric) \(mine) vs \(reference) (relative \(rel))\n".utf8))
-            #expect(rel < 1e-3, "\(name): \(metric): \(mine) vs TRL's \(reference)")
+            let path = packed ? "packed" : "reference"
+            FileHandle.standardError.write(Data("orpo fixture \(name), \(path): \(metric) \(mine) vs \(reference) (relative \(rel))\n".utf8))
+            #expect(rel < 1e-3 || (packed && abs(mine - reference) < 2e-4), "\(name), \(path): \(metric): \(mine) vs TRL's \(reference)")
         }
-        check("loss", run.result.loss, run.expected.loss)
-        for (metric, value) in run.result.metrics.named {
+        check("loss", path.result.loss, run.expected.loss)
+        for (metric, value) in path.result.metrics.named {
             guard let reference = run.expected.metrics[metric] else {
                 Issue.record("metric \(metric) missing from the fixture \(name)")
                 continue
@@ -97,11 +118,14 @@ struct ORPOFixtureTests {
         }
     }
 
-    @Test(arguments: fixtures) func gradientsMatchPyTorch(_ name: String) throws {
-        let run = try Run.get(name)
+    /// Every LoRA factor's gradient within 1e-3 of PyTorch's in relative norm (3e-3 on the packed
+    /// path), with a cosine above 0.9999.
+    func gradientsMatchPyTorch(_ run: Run, _ name: String, packed: Bool) throws {
+        let path = run.path(packed: packed)
+        let bound = packed ? 3e-3 : 1e-3
         let grads = try SafetensorsFile(path: run.directory + "/grads.safetensors")
         var checked = 0, worst = 0.0
-        for m in run.adapter.modules {
+        for m in path.adapter.modules {
             for (factor, mine) in [("A", m.parameters.gradA), ("B", m.parameters.gradB)] {
                 let name = PEFTAdapter.tensorName(layer: m.layer, role: m.role, factor: factor)
                 let info = try grads.tensorInfo(name)
@@ -121,19 +145,18 @@ struct ORPOFixtureTests {
                 if ProcessInfo.processInfo.environment["ORPO_FIXTURE_VERBOSE"] != nil {
                     FileHandle.standardError.write(Data("grad \(name) rel \(rel) cos \(cosine) norm \(refNorm.squareRoot())\n".utf8))
                 }
-                #expect(rel < 1e-3 && cosine > 0.9999, "\(name): relative error \(rel), cosine \(cosine)")
+                #expect(rel < bound && cosine > 0.9999, "\(name): relative error \(rel), cosine \(cosine)")
                 checked += 1
             }
         }
-        FileHandle.standardError.write(Data("orpo fixture \(name): \(checked) gradients, worst relative error \(worst)\n".utf8))
-        #expect(checked == run.adapter.modules.count * 2)
+        FileHandle.standardError.write(Data("orpo fixture \(name), \(packed ? "packed" : "reference"): \(checked) gradients, worst relative error \(worst)\n".utf8))
+        #expect(checked == path.adapter.modules.count * 2)
         #expect(checked == grads.tensorNames.count, "every gradient of the fixture is compared")
     }
 
     /// The training forward and the inference forward (GemmaModel with the adapter applied
     /// unmerged) must agree: same logits for the first chosen sequence.
-    @Test(arguments: fixtures) func trainingForwardMatchesInference(_ name: String) throws {
-        let run = try Run.get(name)
+    func trainingForwardMatchesInference(_ run: Run) throws {
         let model = run.loaded.model
         try AdapterLoader.apply(run.directory + "/adapter", to: model)
         defer { for l in 0..<model.config.layerCount { for r in LayerTensor.linearRoles { model.setLoRA(layer: l, role: r, nil) } } }
@@ -142,7 +165,7 @@ struct ORPOFixtureTests {
         let V = model.config.vocabularySize
         var worst: Float = 0
         for t in 0..<ids.count {
-            let mine = try #require(run.pass.logits(row: t))
+            let mine = try #require(run.reference.pass.logits(row: t))
             for j in stride(from: 0, to: V, by: 97) { worst = max(worst, abs(mine[j] - logits[t * V + j])) }
         }
         #expect(worst < 2e-3, "largest logit difference \(worst)")
