@@ -42,7 +42,7 @@ struct DocumentedPage: CustomStringConvertible, Sendable {
                     + "packages with apt-get and pip and builds. Tests/LoopTests runs the loop's quick form (scripts/run --quick)")),
             BlockRule(line: "tail -n +1 -F traffic.jsonl \\", kind: .runsUntilStopped(file: "judged.jsonl", lines: 4, limit: 300)),
             // The page says why: the banking failures have no reference answer.
-            BlockRule(line: "orpo-pairs judged.jsonl --topic-field metadata.topic --reference examples/banking/train.jsonl \\",
+            BlockRule(line: "orpo-pairs judged.jsonl --reference examples/banking/train.jsonl \\",
                       kind: .status(1)),
         ],
         "examples/pipelines/README.md": [
@@ -114,6 +114,9 @@ struct PipelineDocsTests {
         for record in judged {
             #expect(JSONValue.object(record).value(atPath: "metadata.topic")?.string != nil, "no topic in \(record): \(context)")
             #expect(record["restrict_to_banking"]?["pass"] != nil, "not judged: \(record)")
+            // The node judge: orpo-pairs reads the topic node, with no topic field given.
+            #expect(JSONValue.object(record).value(atPath: "restrict_to_banking.nodes.topic.decision") != nil,
+                    "no topic node in \(record)")
         }
         let pairs = try sandbox.records("pairs.jsonl")
         #expect(pairs.count == 1, "\(pairs.count) pairs: \(context)")
