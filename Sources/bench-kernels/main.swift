@@ -88,6 +88,50 @@ let batchedOnly = args.contains("--batched")
 let threadCounts = [1, 2]
 let pools = try threadCounts.map { try ComputePool(threads: $0) }
 
+// MARK: memory read bandwidth (--bandwidth: only this), the ceiling of decoding, which reads every
+// weight once per token
+
+/// GB/s of reading a 1 GiB buffer on `pool`'s threads, each summing its share 64 bytes at a time:
+/// the best of five passes, after one pass that faults the pages in.
+func readBandwidth(pool: ComputePool) -> Double {
+    let count = (1 << 30) / 4
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer { buffer.deallocate() }
+    buffer.initialize(repeating: 1, count: count)
+    let sinks = UnsafeMutablePointer<Float>.allocate(capacity: 64 * 16)
+    defer { sinks.deallocate() }
+    sinks.initialize(repeating: 0, count: 64 * 16)
+    let blocks = count / 16, chunk = 4096
+    var best = Double.infinity
+    for _ in 0..<6 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        pool.parallelFor((blocks + chunk - 1) / chunk, chunk: 1) { range, worker in
+            var a = SIMD16<Float>(), b = SIMD16<Float>()
+            for c in range {
+                var k = c * chunk
+                let end = min(blocks, k + chunk)
+                while k + 1 < end {
+                    a += UnsafeRawPointer(buffer + k * 16).loadUnaligned(as: SIMD16<Float>.self)
+                    b += UnsafeRawPointer(buffer + (k + 1) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                    k += 2
+                }
+            }
+            sinks[worker * 16] += (a + b).sum()
+        }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return Double(count * 4) / best / 1e9
+}
+
+if args.contains("--bandwidth") {
+    for (threads, pool) in zip(threadCounts, pools) {
+        let gbps = readBandwidth(pool: pool)
+        emit(["bench": "read-bandwidth", "threads": threads, "GBps": gbps])
+        log(String(format: "memory read bandwidth, %d thread(s): %.1f GB/s", threads, gbps))
+    }
+    exit(0)
+}
+
 // MARK: pool overhead: an almost empty parallel loop, ours vs DispatchQueue.concurrentPerform
 
 if !batchedOnly {
