@@ -5,7 +5,6 @@
 //
 // Shapes: B sequences × T positions = N rows; C hidden, H/Hkv query/KV heads, d head dim,
 // F intermediate, V vocabulary, r LoRA rank.
-import COpenBLAS
 import Foundation
 import Gemma
 import TensorKit
@@ -36,7 +35,7 @@ public final class TrainableGemma: @unchecked Sendable {
         self.pool = pool
         frozen = FrozenGemma(model: model, pool: pool, packedForward: packedForward)
         // The pool parallelises; OpenBLAS's own threads would compete with it for the cores.
-        openblas_set_num_threads(1)
+        BLAS.singleThreaded()
     }
 
     /// Runs the batch and keeps every activation the backward needs.
@@ -357,9 +356,6 @@ public final class TrainableGemma: @unchecked Sendable {
     func headChunks(_ N: Int) -> [Range<Int>] {
         stride(from: 0, to: N, by: headChunkRows).map { $0..<min(N, $0 + headChunkRows) }
     }
-
-    /// True when the forward's products with the frozen weights run on the packed kernel.
-    public var usesPackedForward: Bool { frozen.outputPacked != nil || frozen.layers.contains { $0.linears.values.contains { $0.packed != nil } } }
 
     /// Slices of the vocabulary the head's products are split into across the pool's threads.
     var headSlices: Int { 4 * pool.threadCount }

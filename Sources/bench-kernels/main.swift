@@ -92,7 +92,7 @@ let pools = try threadCounts.map { try ComputePool(threads: $0) }
 // weight once per token
 
 /// GB/s of reading a 1 GiB buffer on `pool`'s threads, each summing its share 64 bytes at a time:
-/// the best of five passes, after one pass that faults the pages in.
+/// the best of five passes (its pages are faulted in when it is filled).
 func readBandwidth(pool: ComputePool) -> Double {
     let count = (1 << 30) / 4
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -103,7 +103,7 @@ func readBandwidth(pool: ComputePool) -> Double {
     sinks.initialize(repeating: 0, count: 64 * 16)
     let blocks = count / 16, chunk = 4096
     var best = Double.infinity
-    for _ in 0..<6 {
+    for _ in 0..<5 {
         let start = DispatchTime.now().uptimeNanoseconds
         pool.parallelFor((blocks + chunk - 1) / chunk, chunk: 1) { range, worker in
             var a = SIMD16<Float>(), b = SIMD16<Float>()
