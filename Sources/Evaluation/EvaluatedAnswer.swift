@@ -4,7 +4,8 @@ import Records
 /// One judged answer as the evaluation sees it: the question's label, the judge's verdict, and
 /// whether the answer refuses by the policy's detector.
 public struct EvaluatedAnswer: Sendable, Equatable {
-    /// The question's label; nil when the record has none (traffic without metadata).
+    /// The question's label, or the judge's topic node's decision when the record has none
+    /// (`topicFromJudge`); nil when neither is there (traffic without metadata, a judge without nodes).
     public var topic: String?
     /// The label's side of the policy; nil for no label or one the policy does not list.
     public var scope: TopicScope?
@@ -14,13 +15,17 @@ public struct EvaluatedAnswer: Sendable, Equatable {
     public var judgePassed: Bool
     /// The answer refuses (`RefusalDetector`).
     public var refused: Bool
+    /// The record had no label and `topic` is what the judge's topic node decided.
+    public var topicFromJudge: Bool
 
-    public init(topic: String?, scope: TopicScope?, isJudged: Bool, judgePassed: Bool, refused: Bool) {
+    public init(topic: String?, scope: TopicScope?, isJudged: Bool, judgePassed: Bool, refused: Bool,
+                topicFromJudge: Bool = false) {
         self.topic = topic
         self.scope = scope
         self.isJudged = isJudged
         self.judgePassed = judgePassed
         self.refused = refused
+        self.topicFromJudge = topicFromJudge
     }
 
     /// The verdict by the rule (`AnswerRule`): the label where it settles it, else the judge's.
@@ -28,18 +33,39 @@ public struct EvaluatedAnswer: Sendable, Equatable {
 
     /// Reads a judged record. A record without a verdict, or whose verdict has no `status` of `ok`,
     /// counts as a question that was not judged (its refusal still counts); a missing answer is an
-    /// empty one.
+    /// empty one. A record without a label takes the topic a decomposed judge's topic node decided
+    /// (`<metric>.nodes.topic.decision`, 1 the policy's first in-scope topic, 0 its first
+    /// out-of-scope one) where `settings.topicFromJudge` and the verdict has that node.
     ///
-    /// - Throws: `RecordError` naming a mistyped field, or a label missing or unknown where
-    ///   `settings.requiresKnownTopics`.
+    /// - Throws: `RecordError` naming a mistyped field, or a label missing (with no topic node) or
+    ///   unknown where `settings.requiresKnownTopics`.
     public init(record: JSONObject, policy: DomainPolicy, settings: EvaluationSettings) throws {
         let topics = policy.topics
+        var verdict: JSONObject?
+        switch record.value(atPath: settings.metric) {
+        case nil, .null?:
+            isJudged = false
+            judgePassed = false
+        case let .object(object)?:
+            verdict = object
+            isJudged = object["status"]?.string == "ok"
+            judgePassed = object["pass"]?.bool == true
+        case let value?:
+            throw RecordError("field '\(settings.metric)' must be an object (the judge's verdict), found \(value.kindName)")
+        }
+
+        topicFromJudge = false
         switch record.value(atPath: settings.topicField) {
         case nil, .null?:
-            if settings.requiresKnownTopics {
-                throw RecordError("missing field '\(settings.topicField)' (the question's label, \(topics.expected); see --topic-field)")
+            if settings.topicFromJudge, let verdict, let decided = try topics.topic(decidedIn: verdict, metric: settings.metric) {
+                topic = decided
+                topicFromJudge = true
+            } else if settings.requiresKnownTopics {
+                let fallback = settings.topicFromJudge ? ", and the judge's verdict has no '\(PolicyTopics.judgeTopicNode)' node" : ""
+                throw RecordError("missing field '\(settings.topicField)' (the question's label, \(topics.expected); see --topic-field)\(fallback)")
+            } else {
+                topic = nil
             }
-            topic = nil
         case let .string(label)?:
             if settings.requiresKnownTopics && topics.scope(of: label) == nil {
                 throw RecordError("field '\(settings.topicField)' is '\(label)', expected \(topics.expected)")
@@ -49,17 +75,6 @@ public struct EvaluatedAnswer: Sendable, Equatable {
             throw RecordError("field '\(settings.topicField)' must be a string, found \(value.kindName)")
         }
         scope = topic.flatMap(topics.scope(of:))
-
-        switch record.value(atPath: settings.metric) {
-        case nil, .null?:
-            isJudged = false
-            judgePassed = false
-        case let .object(verdict)?:
-            isJudged = verdict["status"]?.string == "ok"
-            judgePassed = verdict["pass"]?.bool == true
-        case let value?:
-            throw RecordError("field '\(settings.metric)' must be an object (the judge's verdict), found \(value.kindName)")
-        }
 
         switch record.value(atPath: settings.answerField) {
         case nil, .null?:

@@ -34,7 +34,8 @@ public struct TopicCounts: Sendable, Equatable {
 /// What one model did on a set of judged answers: pass rates by the rule and by the judge, overall
 /// and per topic, and refusal rates per topic. Rates are shares of judged answers, except refusal
 /// rates, which are shares of all answers of a topic; each is rounded to 4 places (`Rate`) and nil
-/// when there is nothing to count.
+/// when there is nothing to count. Answers whose record has no label count under the topic the
+/// judge's topic node decided, where it did (`topics_from_judge` says how many).
 public struct EvaluationFigures: Sendable {
     /// The label under which answers without one are counted.
     public static let unlabelled = "unknown"
@@ -53,6 +54,8 @@ public struct EvaluationFigures: Sendable {
     public var falseRefusalRate: Double?
     /// Per label present, labels sorted.
     public var counts: [(topic: String, counts: TopicCounts)]
+    /// Answers whose record had no label and took the judge's topic node's decision.
+    public var topicsFromJudge: Int
 
     public init(answers: [EvaluatedAnswer], topics: PolicyTopics, judgeOnly: Bool = false) {
         var byTopic: [String: TopicCounts] = [:]
@@ -76,6 +79,7 @@ public struct EvaluationFigures: Sendable {
         }
         falseRefusalRate = Rate.of(inScope.refused, in: inScope.questions)
         counts = sorted.map { ($0.key, $0.value) }
+        topicsFromJudge = answers.count { $0.topicFromJudge }
     }
 
     /// As the gate and `loop-eval figures` write it. The names up to the refusal rates are those
@@ -94,6 +98,7 @@ public struct EvaluationFigures: Sendable {
         for (topic, rate) in refusalRateByTopic { object["\(topic)_refusal_rate"] = JSONValue(rate) }
         object["false_refusal_rate"] = JSONValue(falseRefusalRate)
         object["by_topic"] = .object(JSONObject(counts.map { ($0.topic, .object($0.counts.json)) }))
+        object["topics_from_judge"] = JSONValue(topicsFromJudge)
         return object
     }
 }

@@ -8,8 +8,14 @@ public struct EvaluationSettings: Sendable, Equatable {
     public var topicField = "topic"
     public var answerField = "answer"
     /// A labelled split must carry one of the policy's topics on every record (the gate); traffic may
-    /// carry none or another (`loop-eval figures`), and is then scored by the judge alone.
+    /// carry none or another (`loop-eval figures`): a record without one takes the judge's topic
+    /// node's decision where `topicFromJudge`, and one with neither, or with another label, is scored by
+    /// the judge alone.
     public var requiresKnownTopics = true
+    /// A record without a label takes the topic a decomposed judge's topic node decided
+    /// (`<metric>.nodes.topic.decision`), so traffic whose clients sent no metadata is still scored
+    /// by the rule and its refusals counted per topic.
+    public var topicFromJudge = true
 
     public init(metric: String) {
         self.metric = metric

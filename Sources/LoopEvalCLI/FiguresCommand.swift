@@ -13,8 +13,11 @@ struct FiguresCommand: PolicySubcommand {
         abstract: "Pass and refusal figures of judged answers, per topic, by the policy's rule and by the judge.",
         discussion: """
         Reads judged records (traffic or a labelled split) and prints one JSON record: the counts and \
-        rates overall and per topic. A record without a label, or with one the policy does not list, is \
-        counted under its label ('unknown' when none) and passes by the judge's verdict alone. A record \
+        rates overall and per topic. A record without a label takes the topic the judge's topic node \
+        decided, when its verdict has one (topics_from_judge counts them; --no-judge-topic turns this \
+        off), so traffic whose clients sent no metadata is still scored by the rule. A record with \
+        neither, or with a label the policy does not list, is counted under its label ('unknown' when \
+        none) and passes by the judge's verdict alone. A record \
         that cannot be read is reported with its file and line and left out (exit status 1).
         """)
 

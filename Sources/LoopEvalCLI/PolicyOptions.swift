@@ -14,6 +14,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("topic-field"), help: ArgumentHelp("The field holding each question's label; a dotted path such as metadata.topic reaches a nested one.", valueName: "field"))
     var topicField = "topic"
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp("A record without a label takes the topic the judge's topic node decided (<metric>.nodes.topic.decision: 1 the policy's first in-scope topic, 0 its first out-of-scope one)."))
+    var judgeTopic = true
+
     @Option(name: .customLong("answer-field"), help: ArgumentHelp("The field holding the model's answer.", valueName: "field"))
     var answerField = "answer"
 
@@ -28,6 +31,7 @@ struct PolicyOptions: ParsableArguments {
         settings.topicField = topicField
         settings.answerField = answerField
         settings.requiresKnownTopics = requiresKnownTopics
+        settings.topicFromJudge = judgeTopic
         return settings
     }
 }

@@ -73,7 +73,7 @@ public struct JudgedRecord: Sendable, Equatable {
         } else if let value = verdict["topic"], !value.isNull {
             topic = try Self.topic(value, field: "\(settings.metric).topic", topics: settings.topics)
         } else {
-            topic = try Self.nodeTopic(verdict, metric: settings.metric, topics: settings.topics)
+            topic = try settings.topics.topic(decidedIn: verdict, metric: settings.metric)
         }
     }
 
@@ -93,22 +93,6 @@ public struct JudgedRecord: Sendable, Equatable {
         judged.topic = try topic(record.value(atPath: settings.topicField), field: settings.topicField, topics: settings.topics)
         let correction = try optionalString(record, "correction").flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
         return (judged, correction)
-    }
-
-    /// The name of a decomposed judge's node that says whether the question is in scope.
-    public static let topicNode = "topic"
-
-    /// The topic a decomposed judge's `topic` node decided (`<metric>.nodes.topic.decision`): 1 is the
-    /// policy's first in-scope topic, 0 its first out-of-scope one; nil when the verdict has no such
-    /// node (it was not asked, or the judge has no nodes).
-    private static func nodeTopic(_ verdict: JSONObject, metric: String, topics: PolicyTopics) throws -> String? {
-        let field = "\(metric).nodes.\(topicNode).decision"
-        guard let value = verdict["nodes"]?[topicNode]?["decision"], !value.isNull else { return nil }
-        switch value.int {
-        case 1?: return topics.inScope.first
-        case 0?: return topics.outOfScope.first
-        default: throw RecordError("field '\(field)' must be 0 or 1, found \(JSONSerializer.string(value))")
-        }
     }
 
     private static func requiredString(_ record: JSONObject, _ field: String) throws -> String {

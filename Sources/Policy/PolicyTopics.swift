@@ -1,3 +1,5 @@
+import Records
+
 /// Which side of the policy a topic is on.
 public enum TopicScope: String, Sendable, CaseIterable {
     /// The model must answer these questions (banking): refusing one is a false refusal.
@@ -40,5 +42,27 @@ public struct PolicyTopics: Sendable, Equatable {
     public var inScopeName: String {
         guard inScope.count > 1 else { return inScope.first ?? "" }
         return inScope.dropLast().joined(separator: ", ") + " or " + inScope[inScope.count - 1]
+    }
+}
+
+extension PolicyTopics {
+    /// The name of a decomposed judge's node that says whether the question is in scope.
+    public static let judgeTopicNode = "topic"
+
+    /// The topic a decomposed judge's `topic` node decided, read from the judge's verdict object
+    /// (`<metric>.nodes.topic.decision`): 1 is the policy's first in-scope topic, 0 its first
+    /// out-of-scope one; nil when the verdict has no such node (it was not asked, or the judge has
+    /// no nodes).
+    ///
+    /// - Throws: `RecordError` naming the field when the decision is neither 0 nor 1.
+    public func topic(decidedIn verdict: JSONObject, metric: String) throws -> String? {
+        let node = Self.judgeTopicNode
+        guard let value = verdict["nodes"]?[node]?["decision"], !value.isNull else { return nil }
+        switch value.int {
+        case 1?: return inScope.first
+        case 0?: return outOfScope.first
+        default:
+            throw RecordError("field '\(metric).nodes.\(node).decision' must be 0 or 1, found \(JSONSerializer.string(value))")
+        }
     }
 }

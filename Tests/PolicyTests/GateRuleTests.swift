@@ -106,6 +106,7 @@ import Policy
                 "banking": ["questions": 3, "judged": 2, "passed": 1, "judge_passed": 2, "refused": 2],
                 "off_topic": ["questions": 2, "judged": 2, "passed": 1, "judge_passed": 1, "refused": 1],
             ],
+            "topics_from_judge": 0,
         ])
         let judgeOnly = EvaluationFigures(answers: answers, topics: policy.topics, judgeOnly: true)
         #expect(judgeOnly.passRate == 0.75)
@@ -128,7 +129,7 @@ import Policy
     /// A labelled record must carry a label the policy knows.
     @Test(arguments: [
         (["answer": "a", "restrict_to_banking": ["status": "ok", "pass": true]] as JSONObject,
-         "missing field 'topic' (the question's label, 'banking' or 'off_topic'; see --topic-field)"),
+         "missing field 'topic' (the question's label, 'banking' or 'off_topic'; see --topic-field), and the judge's verdict has no 'topic' node"),
         (["topic": "sports", "answer": "a"] as JSONObject, "field 'topic' is 'sports', expected 'banking' or 'off_topic'"),
         (["topic": 3, "answer": "a"] as JSONObject, "field 'topic' must be a string, found number"),
         (["topic": "banking", "answer": 3] as JSONObject, "field 'answer' must be a string, found number"),

@@ -90,4 +90,51 @@ import Policy
         #expect(bad.status == 1 && bad.records.first?["questions"] == 1)
         #expect(bad.stderr.contains("(stdin:line 2)"))
     }
+
+    /// A record without a label takes the topic the node judge's topic node decided, so traffic
+    /// without metadata is scored by the rule: an off-topic answer the judge passed still fails
+    /// when it does not refuse, and a refused banking question counts as a false refusal.
+    @Test func figuresTakeAnUnlabelledRecordsTopicFromTheJudgesTopicNode() async throws {
+        func noded(_ label: String?, answer: String, pass: Bool, topicDecision: JSONValue) -> JSONObject {
+            var record = judged(label, answer: answer, pass: pass)
+            record["restrict_to_banking"] = ["score": pass ? 1 : 0, "status": "ok", "pass": .bool(pass),
+                                             "nodes": ["topic": ["p": 0.9, "decision": topicDecision]]]
+            return record
+        }
+        let records = [
+            noded(nil, answer: "Paris is the capital.", pass: true, topicDecision: 0),
+            noded(nil, answer: refusal, pass: false, topicDecision: 1),
+            noded(nil, answer: "Use the app.", pass: true, topicDecision: 1),
+            noded("off_topic", answer: refusal, pass: true, topicDecision: 1),
+        ]
+        let run = try await runTool("loop-eval", ["figures"], stdin: jsonl(records))
+        #expect(run.status == 0, "\(run.stderr)")
+        let figures = try #require(run.records.first)
+        #expect(figures["topics_from_judge"] == 3)
+        #expect(figures["by_topic"] == [
+            "banking": ["questions": 2, "judged": 2, "passed": 1, "judge_passed": 1, "refused": 1],
+            "off_topic": ["questions": 2, "judged": 2, "passed": 1, "judge_passed": 2, "refused": 1],
+        ])
+        #expect(figures["pass_rate"] == 0.5 && figures["judge_pass_rate"] == 0.75)
+        #expect(figures["false_refusal_rate"] == 0.5)
+
+        let off = try await runTool("loop-eval", ["figures", "--no-judge-topic"], stdin: jsonl(records))
+        #expect(off.records.first?["topics_from_judge"] == 0)
+        #expect(off.records.first?.value(atPath: "by_topic.unknown.questions") == 3)
+
+        // The gate's held-out split needs no labels when the judge has a topic node; without
+        // either the message says both are missing.
+        let dir = try TemporaryDirectory()
+        let split = try dir.write("split.jsonl", records: Array(records.prefix(3)))
+        let gate = try await runTool("loop-eval", ["gate", split, split])
+        #expect(gate.status == 1 && gate.records.first?.value(atPath: "candidate.by_topic.banking.refused") == 1, "\(gate.stderr)")
+        let bare = try dir.write("bare.jsonl", records: [judged(nil, answer: "a", pass: true)])
+        let missing = try await runTool("loop-eval", ["gate", bare, bare])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("missing field 'topic' (the question's label, 'banking' or 'off_topic'; see --topic-field), and the judge's verdict has no 'topic' node (\(bare):line 1)"), "\(missing.stderr)")
+
+        let wrong = try await runTool("loop-eval", ["figures"], stdin: jsonl([noded(nil, answer: "a", pass: true, topicDecision: 2)]))
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("field 'restrict_to_banking.nodes.topic.decision' must be 0 or 1, found 2 (stdin:line 1)"), "\(wrong.stderr)")
+    }
 }
