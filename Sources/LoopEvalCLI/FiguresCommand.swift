@@ -26,8 +26,11 @@ struct FiguresCommand: PolicySubcommand {
 
     @OptionGroup var options: PolicyOptions
 
+    @OptionGroup var judgeTopic: JudgeTopicOption
+
     func execute(policy: DomainPolicy, diagnostics: Diagnostics) throws -> Int32 {
-        let set = AnswerSet(paths: inputs, policy: policy, settings: options.settings(for: policy, requiresKnownTopics: false))
+        let set = AnswerSet(paths: inputs, policy: policy, settings: options.settings(for: policy, requiresKnownTopics: false,
+                                                                                  topicFromJudge: judgeTopic.judgeTopic))
         let unreadable = set.problems.filter { $0.location == nil }
         guard unreadable.isEmpty else { throw FatalError(unreadable.map(\.message).joined(separator: "; ")) }
         for problem in set.problems { diagnostics.error(problem.message, at: problem.location) }

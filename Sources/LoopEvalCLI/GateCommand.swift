@@ -40,7 +40,7 @@ struct GateCommand: PolicySubcommand {
     }
 
     func execute(policy: DomainPolicy, diagnostics: Diagnostics) throws -> Int32 {
-        guard let figures = self.figures(of: [current, candidate], policy: policy, requiresKnownTopics: true,
+        guard let figures = self.figures(of: [current, candidate], policy: policy, requiresKnownTopics: true, topicFromJudge: false,
                                     judgeOnly: judgeOnly, diagnostics: diagnostics)
         else { return ExitStatus.fatal }
         let rule = GateRule(policy: policy, maxFalseRefusalRate: maxFalseRefusal)

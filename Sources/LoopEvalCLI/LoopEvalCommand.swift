@@ -12,7 +12,9 @@ public struct LoopEvalCommand: ParsableCommand {
         metric, the topics in and out of scope, the wordings that count as a refusal, and the gate's \
         bounds. Where a question's label settles its verdict the label is used: an out-of-scope question \
         passes exactly when the answer refuses, a refused in-scope question fails; the judge decides \
-        an answered in-scope question, and any question without a known label. Exit status: gate 0 \
+        an answered in-scope question, and any question without a known label. figures and rollback, \
+        which read traffic, give a record without a label the topic the judge's topic node decided \
+        (--no-judge-topic: none); the gate needs labels. Exit status: gate 0 \
         promote, 1 keep the current model, 2 bad input; rollback 0 roll back, 1 keep the deployed \
         model, 2 bad input; figures 0, 1 some records could not be read, 2 fatal.
         """,

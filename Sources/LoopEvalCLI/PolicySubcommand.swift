@@ -30,9 +30,9 @@ extension PolicySubcommand {
 
     /// The figures of each of `paths` (one file each), or nil when a record of any could not be read:
     /// each problem is then reported with its file and line.
-    func figures(of paths: [String], policy: DomainPolicy, requiresKnownTopics: Bool, judgeOnly: Bool = false,
-                 diagnostics: Diagnostics) -> [EvaluationFigures]? {
-        let settings = options.settings(for: policy, requiresKnownTopics: requiresKnownTopics)
+    func figures(of paths: [String], policy: DomainPolicy, requiresKnownTopics: Bool, topicFromJudge: Bool,
+                 judgeOnly: Bool = false, diagnostics: Diagnostics) -> [EvaluationFigures]? {
+        let settings = options.settings(for: policy, requiresKnownTopics: requiresKnownTopics, topicFromJudge: topicFromJudge)
         let sets = paths.map { AnswerSet(paths: [$0], policy: policy, settings: settings) }
         let problems = sets.flatMap(\.problems)
         for problem in problems { diagnostics.error(problem.message, at: problem.location) }

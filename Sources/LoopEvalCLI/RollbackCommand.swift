@@ -27,6 +27,8 @@ struct RollbackCommand: PolicySubcommand {
 
     @OptionGroup var options: PolicyOptions
 
+    @OptionGroup var judgeTopic: JudgeTopicOption
+
     @Option(name: .customLong("max-pass-rate-drop"), parsing: .unconditional, help: ArgumentHelp("The largest fall of the pass rate that keeps the deployed model (a share, e.g. 0.1).", valueName: "share"))
     var maxPassRateDrop: Double
 
@@ -41,7 +43,8 @@ struct RollbackCommand: PolicySubcommand {
     }
 
     func execute(policy: DomainPolicy, diagnostics: Diagnostics) throws -> Int32 {
-        guard let figures = self.figures(of: [before, after], policy: policy, requiresKnownTopics: false, diagnostics: diagnostics)
+        guard let figures = self.figures(of: [before, after], policy: policy, requiresKnownTopics: false,
+                                            topicFromJudge: judgeTopic.judgeTopic, diagnostics: diagnostics)
         else { return ExitStatus.fatal }
         let rule = RollbackRule(thresholds: RollbackThresholds(maxPassRateDrop: maxPassRateDrop, minRecords: minRecords),
                                 policy: policy)

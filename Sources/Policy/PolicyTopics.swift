@@ -50,19 +50,32 @@ extension PolicyTopics {
     public static let judgeTopicNode = "topic"
 
     /// The topic a decomposed judge's `topic` node decided, read from the judge's verdict object
-    /// (`<metric>.nodes.topic.decision`): 1 is the policy's first in-scope topic, 0 its first
-    /// out-of-scope one; nil when the verdict has no such node (it was not asked, or the judge has
-    /// no nodes).
+    /// (`<metric>.nodes.topic = {"p", "decision"}`, as `judge` writes it): decision 1 is the policy's
+    /// first in-scope topic, 0 its first out-of-scope one; nil when the verdict has no `nodes` or no
+    /// `topic` node (it was not asked, or the judge has no nodes).
     ///
-    /// - Throws: `RecordError` naming the field when the decision is neither 0 nor 1.
+    /// - Throws: `RecordError` naming the field when `nodes` is not an object, or the topic node is
+    ///   not an object whose `decision` is 0 or 1 (null and a missing decision included).
     public func topic(decidedIn verdict: JSONObject, metric: String) throws -> String? {
         let node = Self.judgeTopicNode
-        guard let value = verdict["nodes"]?[node]?["decision"], !value.isNull else { return nil }
-        switch value.int {
-        case 1?: return inScope.first
-        case 0?: return outOfScope.first
-        default:
-            throw RecordError("field '\(metric).nodes.\(node).decision' must be 0 or 1, found \(JSONSerializer.string(value))")
+        switch verdict["nodes"] {
+        case nil, .null?:
+            return nil
+        case let .object(nodes)?:
+            guard let value = nodes[node] else { return nil }
+            guard case let .object(result) = value else {
+                throw RecordError("field '\(metric).nodes.\(node)' must be an object with 'decision' 0 or 1, found \(value.kindName)")
+            }
+            let field = "\(metric).nodes.\(node).decision"
+            switch result["decision"] {
+            case nil: throw RecordError("field '\(field)' is missing")
+            case let decision? where decision.int == 1: return inScope.first
+            case let decision? where decision.int == 0: return outOfScope.first
+            case let decision?:
+                throw RecordError("field '\(field)' must be 0 or 1, found \(JSONSerializer.string(decision))")
+            }
+        case let value?:
+            throw RecordError("field '\(metric).nodes' must be an object, found \(value.kindName)")
         }
     }
 }

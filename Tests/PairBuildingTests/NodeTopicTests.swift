@@ -25,7 +25,6 @@ import Testing
         #expect(try topic(judged(topicDecision: 0)) == "off_topic")
         // No node, no topic: as before.
         #expect(try topic(judged(topicDecision: nil)) == nil)
-        #expect(try topic(judged(topicDecision: .null)) == nil)
     }
 
     @Test func aTopicFieldOrTheVerdictsTopicComesFirst() throws {
@@ -39,6 +38,10 @@ import Testing
         }
         #expect(throws: RecordError("field 'restrict_to_banking.nodes.topic.decision' must be 0 or 1, found \"yes\"")) {
             try topic(judged(topicDecision: "yes"))
+        }
+        // judge always writes a decision: a node without one is broken, not absent.
+        #expect(throws: RecordError("field 'restrict_to_banking.nodes.topic.decision' must be 0 or 1, found null")) {
+            try topic(judged(topicDecision: .null))
         }
     }
 

@@ -93,7 +93,8 @@ import Policy
 
     /// A record without a label takes the topic the node judge's topic node decided, so traffic
     /// without metadata is scored by the rule: an off-topic answer the judge passed still fails
-    /// when it does not refuse, and a refused banking question counts as a false refusal.
+    /// when it does not refuse, and a refused banking question counts as a false refusal (which the
+    /// rollback rule bounds).
     @Test func figuresTakeAnUnlabelledRecordsTopicFromTheJudgesTopicNode() async throws {
         func noded(_ label: String?, answer: String, pass: Bool, topicDecision: JSONValue) -> JSONObject {
             var record = judged(label, answer: answer, pass: pass)
@@ -122,19 +123,37 @@ import Policy
         #expect(off.records.first?["topics_from_judge"] == 0)
         #expect(off.records.first?.value(atPath: "by_topic.unknown.questions") == 3)
 
-        // The gate's held-out split needs no labels when the judge has a topic node; without
-        // either the message says both are missing.
+        // The rollback rule reads the judge's topic as figures does; the gate needs labels (a
+        // question's topic must not depend on which model's file it is read from).
         let dir = try TemporaryDirectory()
-        let split = try dir.write("split.jsonl", records: Array(records.prefix(3)))
-        let gate = try await runTool("loop-eval", ["gate", split, split])
-        #expect(gate.status == 1 && gate.records.first?.value(atPath: "candidate.by_topic.banking.refused") == 1, "\(gate.stderr)")
-        let bare = try dir.write("bare.jsonl", records: [judged(nil, answer: "a", pass: true)])
-        let missing = try await runTool("loop-eval", ["gate", bare, bare])
-        #expect(missing.status == 2)
-        #expect(missing.stderr.contains("missing field 'topic' (the question's label, 'banking' or 'off_topic'; see --topic-field), and the judge's verdict has no 'topic' node (\(bare):line 1)"), "\(missing.stderr)")
+        let window = try dir.write("window.jsonl", records: Array(records.prefix(3)))
+        let rollback = try await runTool("loop-eval", ["rollback", window, window, "--max-pass-rate-drop", "0.1", "--min-records", "1"])
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        #expect(rollback.records.first?.value(atPath: "after.by_topic.banking.refused") == 1)
+        #expect(rollback.records.first?["reason"]?.string?.contains("banking questions") == true, "\(rollback.stdout)")
+        let gate = try await runTool("loop-eval", ["gate", window, window])
+        #expect(gate.status == 2 && gate.stdout.isEmpty)
+        #expect(gate.stderr.contains("missing field 'topic' (the question's label, 'banking' or 'off_topic'; see --topic-field) (\(window):line 1)"), "\(gate.stderr)")
 
-        let wrong = try await runTool("loop-eval", ["figures"], stdin: jsonl([noded(nil, answer: "a", pass: true, topicDecision: 2)]))
-        #expect(wrong.status == 1)
-        #expect(wrong.stderr.contains("field 'restrict_to_banking.nodes.topic.decision' must be 0 or 1, found 2 (stdin:line 1)"), "\(wrong.stderr)")
+        // A topic node that is there but broken is named, never read as no node.
+        var noNodes = judged(nil, answer: "a", pass: true)
+        noNodes["restrict_to_banking"] = ["status": "ok", "pass": true, "nodes": []]
+        var noDecision = judged(nil, answer: "a", pass: true)
+        noDecision["restrict_to_banking"] = ["status": "ok", "pass": true, "nodes": ["topic": ["p": 0.9]]]
+        var textNode = judged(nil, answer: "a", pass: true)
+        textNode["restrict_to_banking"] = ["status": "ok", "pass": true, "nodes": ["topic": "banking"]]
+        let broken = [noded(nil, answer: "a", pass: true, topicDecision: 2), noded(nil, answer: "a", pass: true, topicDecision: .null),
+                      noded(nil, answer: "a", pass: true, topicDecision: "1"), noNodes, noDecision, textNode]
+        let wrong = try await runTool("loop-eval", ["figures"], stdin: jsonl(broken))
+        #expect(wrong.status == 1 && wrong.records.first?["questions"] == 0)
+        let messages = wrong.stderr.split(separator: "\n").map(String.init)
+        #expect(messages == [
+            "loop-eval: error: field 'restrict_to_banking.nodes.topic.decision' must be 0 or 1, found 2 (stdin:line 1)",
+            "loop-eval: error: field 'restrict_to_banking.nodes.topic.decision' must be 0 or 1, found null (stdin:line 2)",
+            "loop-eval: error: field 'restrict_to_banking.nodes.topic.decision' must be 0 or 1, found \"1\" (stdin:line 3)",
+            "loop-eval: error: field 'restrict_to_banking.nodes' must be an object, found array (stdin:line 4)",
+            "loop-eval: error: field 'restrict_to_banking.nodes.topic.decision' is missing (stdin:line 5)",
+            "loop-eval: error: field 'restrict_to_banking.nodes.topic' must be an object with 'decision' 0 or 1, found string (stdin:line 6)",
+        ], "\(wrong.stderr)")
     }
 }
