@@ -14,8 +14,9 @@ public struct EvaluationSettings: Sendable, Equatable {
     public var requiresKnownTopics = true
     /// A record without a label takes the topic a decomposed judge's topic node decided
     /// (`<metric>.nodes.topic.decision`), so traffic whose clients sent no metadata is still scored
-    /// by the rule and its refusals counted per topic.
-    public var topicFromJudge = true
+    /// by the rule and its refusals counted per topic. Off by default, as for the gate: on a
+    /// labelled split a question's topic must not depend on which model's file it is read from.
+    public var topicFromJudge = false
 
     public init(metric: String) {
         self.metric = metric

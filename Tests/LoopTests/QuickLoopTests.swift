@@ -196,6 +196,7 @@ struct QuickLoopTests {
         var settings = EvaluationSettings(metric: policy.metric)
         settings.topicField = "metadata.topic"
         settings.requiresKnownTopics = false
+        settings.topicFromJudge = true  // as loop-eval rollback reads traffic
         let figures = ["judged-1.jsonl", "judged-2.jsonl"].map { name in
             EvaluationFigures(answers: AnswerSet(paths: [run.folder.appendingPathComponent(name).path], policy: policy,
                                                  settings: settings).answers, topics: policy.topics)

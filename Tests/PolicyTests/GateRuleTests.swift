@@ -129,7 +129,7 @@ import Policy
     /// A labelled record must carry a label the policy knows.
     @Test(arguments: [
         (["answer": "a", "restrict_to_banking": ["status": "ok", "pass": true]] as JSONObject,
-         "missing field 'topic' (the question's label, 'banking' or 'off_topic'; see --topic-field), and the judge's verdict has no 'topic' node"),
+         "missing field 'topic' (the question's label, 'banking' or 'off_topic'; see --topic-field)"),
         (["topic": "sports", "answer": "a"] as JSONObject, "field 'topic' is 'sports', expected 'banking' or 'off_topic'"),
         (["topic": 3, "answer": "a"] as JSONObject, "field 'topic' must be a string, found number"),
         (["topic": "banking", "answer": 3] as JSONObject, "field 'answer' must be a string, found number"),
