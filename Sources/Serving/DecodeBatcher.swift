@@ -19,8 +19,26 @@ final class DecodeBatcher: @unchecked Sendable {
     private var stepped = 0
     private var largest = 0
 
-    /// The name of the stepping thread (seen in debuggers, and by tests that hold a step).
-    static let threadName = "gemma-decode-batch"
+    /// The name of the stepping thread, as debuggers and `top -H` show it. Linux keeps at most 15
+    /// bytes of a thread's name and refuses a longer one, so it stays short.
+    static let threadName = "gemma-decode"
+
+    /// Called by the stepping thread before each step takes in the sessions that joined. Tests set
+    /// it to hold the first step until every request has joined, so that they step together
+    /// whatever the machine's load; nil (no call) otherwise.
+    var beforeAdmitting: (@Sendable () -> Void)? {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return hook
+        }
+        set {
+            lock.lock()
+            hook = newValue
+            lock.unlock()
+        }
+    }
+    private var hook: (@Sendable () -> Void)?
 
     /// A session in the batch and how to hand its outcome back.
     private struct Member {
@@ -74,6 +92,7 @@ final class DecodeBatcher: @unchecked Sendable {
     private func step() {
         var batch: [Member] = []
         while true {
+            beforeAdmitting?()
             lock.lock()
             batch += joining
             joining.removeAll()

@@ -33,28 +33,30 @@ import Testing
         let requests = Self.cases.map { $0.request(loaded.tokenizer.encode($0.prompt, addBOS: true, parseSpecial: true)) }
         let alone = try requests.map { try loaded.generator.generate($0) }
 
-        // Whichever request first gets a piece on the stepping thread holds that thread until all
-        // four have run their prompts and are members: no one can finish before, and from then
-        // on all four step together. (Pieces released by a prompt run on the request's own thread.)
-        let gate = CancelFlag()  // set: the gate is open
-        let hold: @Sendable (TextPiece) -> Bool = { _ in
-            if Thread.current.name == DecodeBatcher.threadName && !gate.isSet {
-                for _ in 0..<24_000 where batcher.memberCount < requests.count { usleep(5000) }  // at most 2 minutes
-                gate.set()
-            }
-            return true
+        // The first step waits until every request has either joined or ended in its prompt run
+        // (none of these does), so that all who joined step together however loaded the machine
+        // is. A joined request cannot end before that step, so `ended` counts only the latter.
+        let ended = Counter()
+        let held = CancelFlag()  // set: the first step has been held
+        batcher.beforeAdmitting = {
+            guard !held.isSet else { return }
+            held.set()
+            for _ in 0..<24_000 where batcher.memberCount + ended.value < requests.count { usleep(5000) }  // 2 min at most
         }
         let together = try await withThrowingTaskGroup(of: (Int, GenerationResult).self) { group in
             for (i, request) in requests.enumerated() {
-                group.addTask { try await offCooperativePool { (i, try batcher.generate(request, onPiece: hold)) } }
+                group.addTask {
+                    try await offCooperativePool {
+                        defer { ended.increment() }
+                        return (i, try batcher.generate(request, onPiece: nil))
+                    }
+                }
             }
             var results = [GenerationResult?](repeating: nil, count: requests.count)
             for try await (i, r) in group { results[i] = r }
             return results.compactMap { $0 }
         }
-        // Which request joins first is a matter of timing, and a request that meets its stop or
-        // its limit at the held step leaves before the others step: at least two stepped together.
-        #expect(batcher.largestBatch >= 2 && batcher.largestBatch <= requests.count)
+        #expect(batcher.largestBatch == requests.count, "all four were taken in at the same step")
         #expect(together.count == alone.count)
         for (t, a) in zip(together, alone) {
             #expect(t.text == a.text)
@@ -82,3 +84,21 @@ import Testing
     }
 }
 
+
+/// A count shared by the requests' threads and the stepping thread.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+}
