@@ -23,22 +23,10 @@ final class DecodeBatcher: @unchecked Sendable {
     /// bytes of a thread's name and refuses a longer one, so it stays short.
     static let threadName = "gemma-decode"
 
-    /// Called by the stepping thread before each step takes in the sessions that joined. Tests set
-    /// it to hold the first step until every request has joined, so that they step together
-    /// whatever the machine's load; nil (no call) otherwise.
-    var beforeAdmitting: (@Sendable () -> Void)? {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return hook
-        }
-        set {
-            lock.lock()
-            hook = newValue
-            lock.unlock()
-        }
-    }
-    private var hook: (@Sendable () -> Void)?
+    /// Called by the stepping thread with the batcher before each step takes in the sessions that
+    /// joined. Tests give one to hold the first step until every request has joined, so that they
+    /// step together whatever the machine's load; nil (no call) otherwise.
+    private let beforeAdmitting: (@Sendable (DecodeBatcher) -> Void)?
 
     /// A session in the batch and how to hand its outcome back.
     private struct Member {
@@ -46,7 +34,10 @@ final class DecodeBatcher: @unchecked Sendable {
         let outcome: Outcome
     }
 
-    init(generator: Generator) { self.generator = generator }
+    init(generator: Generator, beforeAdmitting: (@Sendable (DecodeBatcher) -> Void)? = nil) {
+        self.generator = generator
+        self.beforeAdmitting = beforeAdmitting
+    }
 
     /// The most sessions stepped together so far.
     var largestBatch: Int {
@@ -92,7 +83,7 @@ final class DecodeBatcher: @unchecked Sendable {
     private func step() {
         var batch: [Member] = []
         while true {
-            beforeAdmitting?()
+            beforeAdmitting?(self)
             lock.lock()
             batch += joining
             joining.removeAll()

@@ -29,7 +29,6 @@ import Testing
 
     @Test func requestsDecodedTogetherGetTheirResultsAlone() async throws {
         let loaded = try TinyServingModel.load()
-        let batcher = DecodeBatcher(generator: loaded.generator)
         let requests = Self.cases.map { $0.request(loaded.tokenizer.encode($0.prompt, addBOS: true, parseSpecial: true)) }
         let alone = try requests.map { try loaded.generator.generate($0) }
 
@@ -38,7 +37,7 @@ import Testing
         // is. A joined request cannot end before that step, so `ended` counts only the latter.
         let ended = Counter()
         let held = CancelFlag()  // set: the first step has been held
-        batcher.beforeAdmitting = {
+        let batcher = DecodeBatcher(generator: loaded.generator) { batcher in
             guard !held.isSet else { return }
             held.set()
             for _ in 0..<24_000 where batcher.memberCount + ended.value < requests.count { usleep(5000) }  // 2 min at most
@@ -83,7 +82,6 @@ import Testing
         #expect(c.finishReason == .stop && c.completionTokens < 16)
     }
 }
-
 
 /// A count shared by the requests' threads and the stepping thread.
 private final class Counter: @unchecked Sendable {
