@@ -91,6 +91,24 @@ struct BankingDataScriptTests {
         ("judge/answers.jsonl",
          "{\"question\": \"What is APR?\", \"style\": \"bullets\", \"correct\": 1, \"answer\": \"- the yearly cost\\n- of borrowing\"}",
          "uses held-out families ['style:bullets']"),
+        // Written records: a label the rule does not give, a missing field, a reused id, an unknown
+        // kind, a line that is not JSON, an excluded id that no record has.
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"What is APR?\", \"answer\": \"The yearly cost of a loan.\", \"label\": 0, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
+         "source/judge/written/train-w1.jsonl:323: label 0, the rule gives 1"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"What is APR?\", \"answer\": \"A rate.\", \"label\": 1, \"topic\": \"banking\"}",
+         "source/judge/written/train-w1.jsonl:323: missing field 'node_labels', missing field 'family'"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-0001\", \"question\": \"What is APR?\", \"answer\": \"A rate.\", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
+         "source/judge/written/train-w1.jsonl:323: id 'jw1-0001' is also at "),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"Hi?\", \"answer\": \"Hello.\", \"label\": 0, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 0, \"correct\": null}, \"family\": {\"kind\": \"greeting\", \"note\": \"n\"}}",
+         "source/judge/written/train-w1.jsonl:323: family must be {\"kind\", \"note\"} with kind one of"),
+        ("judge/written/validation-w4.jsonl", "{\"id\": \"jw4-x\",",
+         "source/judge/written/validation-w4.jsonl:323: not valid JSON"),
+        ("judge/written/excluded.txt", "jw9-0001",
+         "no written record has id 'jw9-0001'"),
     ] as [(String, String, String)])
     func aBadSourceIsReportedAndNothingWritten(file: String, line: String, message: String) throws {
         let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
