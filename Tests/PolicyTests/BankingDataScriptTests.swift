@@ -92,7 +92,8 @@ struct BankingDataScriptTests {
          "{\"question\": \"What is APR?\", \"style\": \"bullets\", \"correct\": 1, \"answer\": \"- the yearly cost\\n- of borrowing\"}",
          "uses held-out families ['style:bullets']"),
         // Written records: a label the rule does not give, a missing field, a reused id, an unknown
-        // kind, a line that is not JSON, an excluded id that no record has.
+        // kind, a label that is not an integer, a question shared with validation, a line that is
+        // not JSON, an excluded id that no record has.
         ("judge/written/train-w1.jsonl",
          "{\"id\": \"jw1-x\", \"question\": \"What is APR?\", \"answer\": \"The yearly cost of a loan.\", \"label\": 0, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
          "source/judge/written/train-w1.jsonl:323: label 0, the rule gives 1"),
@@ -104,7 +105,14 @@ struct BankingDataScriptTests {
          "source/judge/written/train-w1.jsonl:323: id 'jw1-0001' is also at "),
         ("judge/written/train-w1.jsonl",
          "{\"id\": \"jw1-x\", \"question\": \"Hi?\", \"answer\": \"Hello.\", \"label\": 0, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 0, \"correct\": null}, \"family\": {\"kind\": \"greeting\", \"note\": \"n\"}}",
-         "source/judge/written/train-w1.jsonl:323: family must be {\"kind\", \"note\"} with kind one of"),
+         "source/judge/written/train-w1.jsonl:323: family is {\"kind\": \"greeting\", \"note\": \"n\"}, expected {\"kind\", \"note\"} with a note and kind one of"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"What is APR?\", \"answer\": \"A rate.\", \"label\": 1.0, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
+         "source/judge/written/train-w1.jsonl:323: field 'label' is 1.0, expected 0 or 1"),
+        // A training record asking a validation writer's question, not settled in excluded.txt.
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"Tell me a joke about cats!\", \"answer\": \"I only help with banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
+         "training record 'jw1-x' and validation record 'jw4-0001' ask the same question"),
         ("judge/written/validation-w4.jsonl", "{\"id\": \"jw4-x\",",
          "source/judge/written/validation-w4.jsonl:323: not valid JSON"),
         ("judge/written/excluded.txt", "jw9-0001",
