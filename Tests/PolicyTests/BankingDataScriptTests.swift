@@ -111,12 +111,17 @@ struct BankingDataScriptTests {
          "source/judge/written/train-w1.jsonl:323: field 'label' is 1.0, expected 0 or 1"),
         // A training record asking a validation writer's question, not settled in excluded.txt.
         ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"Tell me a joke about cats!\", \"answer\": \"I only help with banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
-         "training record 'jw1-x' and validation record 'jw4-0001' ask the same question"),
+         "{\"id\": \"jw1-x\", \"question\": \"What should I pack for a week in Bali?\", \"answer\": \"I only help with banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
+         "training record 'jw1-x' and validation record 'jw4-0003' ask the same question"),
         ("judge/written/validation-w4.jsonl", "{\"id\": \"jw4-x\",",
          "source/judge/written/validation-w4.jsonl:323: not valid JSON"),
         ("judge/written/excluded.txt", "jw9-0001",
          "no written record has id 'jw9-0001'"),
+        // A question of a held-out area that the area's pattern (which keeps written records of
+        // that area out of training) does not match.
+        ("banking-fx.jsonl",
+         "{\"prompt\": \"How many baht will I get for a hundred pounds?\", \"chosen\": \"It depends on the day's rate and the provider's margin.\", \"rejected\": \"Always exactly 4,000.\", \"topic\": \"banking\"}",
+         "HELDOUT_AREA_PATTERNS['banking-fx']: does not match its own source question 'How many baht"),
     ] as [(String, String, String)])
     func aBadSourceIsReportedAndNothingWritten(file: String, line: String, message: String) throws {
         let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
@@ -126,6 +131,30 @@ struct BankingDataScriptTests {
         #expect(run.stderr.contains("nothing written"))
         #expect(!FileManager.default.fileExists(atPath: dir.file("judge-nodes-train.jsonl")))
         #expect(!FileManager.default.fileExists(atPath: dir.file("train.jsonl")))
+    }
+
+    /// A written record that touches a held-out family (its question in a held-out area, its
+    /// answer in bullet lines or with a held-out wording) is left out of training and counted.
+    @Test(arguments: [
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"How do I teach my puppy to sit?\", \"answer\": \"Sorry, I only cover banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"How do I order a new chequebook?\", \"answer\": \"- open the app\\n- choose Cheques\", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}"),
+        ("judge/written/validation-w4.jsonl",
+         "{\"id\": \"jw4-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Not a topic I can discuss.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}"),
+    ] as [(String, String)])
+    func aWrittenRecordOfAHeldOutFamilyIsLeftOut(file: String, line: String) throws {
+        let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
+        let run = try makeBankingData(["--dir", dir.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let validation = file.contains("validation")
+        let counted = validation ? "277 training and 104 validation records that touch a held-out family"
+                                 : "278 training and 103 validation records that touch a held-out family"
+        #expect(run.stderr.contains(counted), "\(run.stderr)")
+        let output = dir.file(validation ? "judge-written-validation.jsonl" : "judge-written.jsonl")
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(!text.isEmpty)
+        #expect(!text.contains("\"id\": \"jw\(validation ? 4 : 1)-x\""))
     }
 
     @Test func aMissingHeldOutWordingIsReported() throws {
