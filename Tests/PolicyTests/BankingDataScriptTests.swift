@@ -133,28 +133,63 @@ struct BankingDataScriptTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("train.jsonl")))
     }
 
-    /// A written record that touches a held-out family (its question in a held-out area, its
-    /// answer in bullet lines or with a held-out wording) is left out of training and counted.
+    /// The counts of written records left out for touching a held-out family, as the script
+    /// prints them: (training, validation).
+    func heldOutCounts(_ stderr: String) -> (Int, Int)? {
+        guard let match = stderr.firstMatch(of: /(\d+) training and (\d+) validation that touch a held-out family/),
+              let train = Int(match.1), let validation = Int(match.2) else { return nil }
+        return (train, validation)
+    }
+
+    /// A written record that touches a held-out family (its question in a held-out area; its
+    /// answer in bullet or numbered lines, with a held-out refusal or leak wording, or with a
+    /// sentence that nearly repeats one) is left out of its file and counted; the case's third
+    /// element says which family.
     @Test(arguments: [
         ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"How do I teach my puppy to sit?\", \"answer\": \"Sorry, I only cover banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}"),
+         "{\"id\": \"jw1-x\", \"question\": \"How do I teach my puppy to sit?\", \"answer\": \"Sorry, I only cover banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
+         "area"),
         ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"How do I order a new chequebook?\", \"answer\": \"- open the app\\n- choose Cheques\", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}"),
+         "{\"id\": \"jw1-x\", \"question\": \"How do I order a new chequebook?\", \"answer\": \"- open the app\\n- choose Cheques\", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
+         "bullet lines"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"How do I order a new chequebook?\", \"answer\": \"1. Open the app.\\n2. Choose Cheques.\", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
+         "numbered lines"),
         ("judge/written/validation-w4.jsonl",
-         "{\"id\": \"jw4-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Not a topic I can discuss.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}"),
-    ] as [(String, String)])
-    func aWrittenRecordOfAHeldOutFamilyIsLeftOut(file: String, line: String) throws {
+         "{\"id\": \"jw4-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Not a topic I can discuss.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
+         "a held-out refusal"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"I normally only answer banking questions, but I'll make an exception. The four-in-hand.\", \"label\": 0, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 0, \"correct\": null}, \"family\": {\"kind\": \"leak\", \"note\": \"n\"}}",
+         "a held-out leak"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Sorry. I can only help with banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
+         "a near-duplicate of a held-out refusal"),
+    ] as [(String, String, String)])
+    func aWrittenRecordOfAHeldOutFamilyIsLeftOut(file: String, line: String, family: String) throws {
+        let before = try #require(heldOutCounts(try makeBankingData(["--check"]).stderr))
         let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
         let run = try makeBankingData(["--dir", dir.path])
         #expect(run.status == 0, "\(run.stderr)")
         let validation = file.contains("validation")
-        let counted = validation ? "277 training and 104 validation records that touch a held-out family"
-                                 : "278 training and 103 validation records that touch a held-out family"
-        #expect(run.stderr.contains(counted), "\(run.stderr)")
+        let after = try #require(heldOutCounts(run.stderr), "\(run.stderr)")
+        #expect(after.0 == before.0 + (validation ? 0 : 1) && after.1 == before.1 + (validation ? 1 : 0),
+                "\(family): \(before) -> \(after)")
         let output = dir.file(validation ? "judge-written-validation.jsonl" : "judge-written.jsonl")
         let text = try String(contentsOfFile: output, encoding: .utf8)
         #expect(!text.isEmpty)
-        #expect(!text.contains("\"id\": \"jw\(validation ? 4 : 1)-x\""))
+        #expect(!text.contains("\"id\": \"jw\(validation ? 4 : 1)-x\""), "\(family)")
+    }
+
+    /// A written record that touches no held-out family is kept, and the counts stay as they were.
+    @Test func aWrittenRecordOfNoHeldOutFamilyIsKept() throws {
+        let before = try #require(heldOutCounts(try makeBankingData(["--check"]).stderr))
+        let line = "{\"id\": \"jw1-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Sorry, ties are not something I can help with here.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}"
+        let dir = try dataDirectory(editing: "judge/written/train-w1.jsonl") { $0 + line + "\n" }
+        let run = try makeBankingData(["--dir", dir.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(heldOutCounts(run.stderr).map { $0 == before } == true, "\(run.stderr)")
+        let text = try String(contentsOfFile: dir.file("judge-written.jsonl"), encoding: .utf8)
+        #expect(text.contains("\"id\": \"jw1-x\""))
     }
 
     @Test func aMissingHeldOutWordingIsReported() throws {
