@@ -37,6 +37,12 @@ struct BankingDataScriptTests {
         return dir
     }
 
+    /// The script run on a scratch copy of the sources with `line` appended to `file`.
+    func runAppending(_ line: String, to file: String) throws -> (run: Run, dir: TemporaryDirectory) {
+        let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
+        return (try makeBankingData(["--dir", dir.path]), dir)
+    }
+
     @Test func theCommittedOutputsAreUpToDate() throws {
         let run = try makeBankingData(["--check"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -124,8 +130,7 @@ struct BankingDataScriptTests {
          "HELDOUT_AREA_PATTERNS['banking-fx']: does not match its own source question 'How many baht"),
     ] as [(String, String, String)])
     func aBadSourceIsReportedAndNothingWritten(file: String, line: String, message: String) throws {
-        let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
-        let run = try makeBankingData(["--dir", dir.path])
+        let (run, dir) = try runAppending(line, to: file)
         #expect(run.status == 1)
         #expect(run.stderr.contains(message), "\(run.stderr)")
         #expect(run.stderr.contains("nothing written"))
@@ -167,8 +172,7 @@ struct BankingDataScriptTests {
     ] as [(String, String, String)])
     func aWrittenRecordOfAHeldOutFamilyIsLeftOut(file: String, line: String, family: String) throws {
         let before = try #require(heldOutCounts(try makeBankingData(["--check"]).stderr))
-        let dir = try dataDirectory(editing: file) { $0 + line + "\n" }
-        let run = try makeBankingData(["--dir", dir.path])
+        let (run, dir) = try runAppending(line, to: file)
         #expect(run.status == 0, "\(run.stderr)")
         let validation = file.contains("validation")
         let after = try #require(heldOutCounts(run.stderr), "\(run.stderr)")
@@ -184,8 +188,7 @@ struct BankingDataScriptTests {
     @Test func aWrittenRecordOfNoHeldOutFamilyIsKept() throws {
         let before = try #require(heldOutCounts(try makeBankingData(["--check"]).stderr))
         let line = "{\"id\": \"jw1-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Sorry, ties are not something I can help with here.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}"
-        let dir = try dataDirectory(editing: "judge/written/train-w1.jsonl") { $0 + line + "\n" }
-        let run = try makeBankingData(["--dir", dir.path])
+        let (run, dir) = try runAppending(line, to: "judge/written/train-w1.jsonl")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(heldOutCounts(run.stderr).map { $0 == before } == true, "\(run.stderr)")
         let text = try String(contentsOfFile: dir.file("judge-written.jsonl"), encoding: .utf8)
