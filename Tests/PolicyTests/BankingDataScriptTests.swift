@@ -141,7 +141,7 @@ struct BankingDataScriptTests {
     /// The counts of written records left out for touching a held-out family, as the script
     /// prints them: (training, validation).
     func heldOutCounts(_ stderr: String) -> (Int, Int)? {
-        guard let match = stderr.firstMatch(of: /(\d+) training and (\d+) validation that touch a held-out family/),
+        guard let match = stderr.firstMatch(of: #/(\d+) training and (\d+) validation that touch a held-out family/#),
               let train = Int(match.1), let validation = Int(match.2) else { return nil }
         return (train, validation)
     }
