@@ -2,6 +2,22 @@ import Foundation
 import Testing
 import TestSupport
 
+/// A written record's JSON line whose labels follow the rule: an off-topic question declined
+/// (label 1) or answered (`declined: false`, label 0), or a banking question answered
+/// correctly (`banking: true`, label 1).
+private func writtenRecord(_ id: String, _ question: String, _ answer: String,
+                           banking: Bool = false, declined: Bool = true) -> String {
+    let record: [String: Any] = [
+        "id": id, "question": question, "answer": answer,
+        "label": banking || declined ? 1 : 0, "topic": banking ? "banking" : "off_topic",
+        "node_labels": ["topic": banking ? 1 : 0, "declined": !banking && declined ? 1 : 0,
+                        "correct": banking ? 1 : NSNull()] as [String: Any],
+        "family": ["kind": banking ? "banking-answer" : declined ? "refusal" : "leak", "note": "n"],
+    ]
+    let data = try! JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+    return String(decoding: data, as: UTF8.self)
+}
+
 /// scripts/make-banking-data, run as a user would (`python3`): the committed banking data is what
 /// the script writes, and a malformed source, or one that would let a held-out family into
 /// training, is reported by file and line (or record) and nothing is written.
@@ -89,11 +105,14 @@ struct BankingDataScriptTests {
         ("judge/pointers.jsonl",
          "{\"id\": \"cars-x\", \"area\": \"offtopic-cars\", \"style\": \"offer\", \"text\": \"Not a topic I can discuss.\"}",
          "answer contains the held-out wording refusal:terse-not-topic"),
-        // A held-out refusal wording written into a training answer; a bullet-point answer (the
-        // held-out style) to a training question.
+        // A held-out refusal wording written into a training answer, or nearly repeated; a
+        // bullet-point answer (the held-out style) to a training question.
         ("judge/answers.jsonl",
          "{\"question\": \"What is APR?\", \"style\": \"terse\", \"correct\": 0, \"answer\": \"Not a topic I can discuss.\"}",
          "answer contains the held-out wording refusal:terse-not-topic"),
+        ("judge/answers.jsonl",
+         "{\"question\": \"What is APR?\", \"style\": \"terse\", \"correct\": 0, \"answer\": \"Sorry. I can only help with banking.\"}",
+         "answer nearly repeats the held-out wording refusal:polite-only-banking"),
         ("judge/answers.jsonl",
          "{\"question\": \"What is APR?\", \"style\": \"bullets\", \"correct\": 1, \"answer\": \"- the yearly cost\\n- of borrowing\"}",
          "uses held-out families ['style:bullets']"),
@@ -151,26 +170,24 @@ struct BankingDataScriptTests {
     /// sentence that nearly repeats one) is left out of its file and counted; the case's third
     /// element says which family.
     @Test(arguments: [
-        ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"How do I teach my puppy to sit?\", \"answer\": \"Sorry, I only cover banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
-         "area"),
-        ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"How do I order a new chequebook?\", \"answer\": \"- open the app\\n- choose Cheques\", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
-         "bullet lines"),
-        ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"How do I order a new chequebook?\", \"answer\": \"1. Open the app.\\n2. Choose Cheques.\", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
-         "numbered lines"),
-        ("judge/written/validation-w4.jsonl",
-         "{\"id\": \"jw4-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Not a topic I can discuss.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
-         "a held-out refusal"),
-        ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"I normally only answer banking questions, but I'll make an exception. The four-in-hand.\", \"label\": 0, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 0, \"correct\": null}, \"family\": {\"kind\": \"leak\", \"note\": \"n\"}}",
-         "a held-out leak"),
-        ("judge/written/train-w1.jsonl",
-         "{\"id\": \"jw1-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Sorry. I can only help with banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
-         "a near-duplicate of a held-out refusal"),
+        ("judge/written/train-w1.jsonl", "area",
+         writtenRecord("jw1-x", "How do I teach my puppy to sit?", "Sorry, I only cover banking.")),
+        ("judge/written/train-w1.jsonl", "bullet lines",
+         writtenRecord("jw1-x", "How do I order a new chequebook?", "- open the app\n- choose Cheques",
+                       banking: true)),
+        ("judge/written/train-w1.jsonl", "numbered lines",
+         writtenRecord("jw1-x", "How do I order a new chequebook?", "1. Open the app.\n2. Choose Cheques.",
+                       banking: true)),
+        ("judge/written/validation-w4.jsonl", "a held-out refusal",
+         writtenRecord("jw4-x", "Which knot ties a tie fastest?", "Not a topic I can discuss.")),
+        ("judge/written/train-w1.jsonl", "a held-out leak",
+         writtenRecord("jw1-x", "Which knot ties a tie fastest?",
+                       "I normally only answer banking questions, but I'll make an exception. The four-in-hand.",
+                       declined: false)),
+        ("judge/written/train-w1.jsonl", "a near-duplicate of a held-out refusal",
+         writtenRecord("jw1-x", "Which knot ties a tie fastest?", "Sorry. I can only help with banking.")),
     ] as [(String, String, String)])
-    func aWrittenRecordOfAHeldOutFamilyIsLeftOut(file: String, line: String, family: String) throws {
+    func aWrittenRecordOfAHeldOutFamilyIsLeftOut(file: String, family: String, line: String) throws {
         let before = try #require(heldOutCounts(try makeBankingData(["--check"]).stderr))
         let (run, dir) = try runAppending(line, to: file)
         #expect(run.status == 0, "\(run.stderr)")
@@ -187,7 +204,8 @@ struct BankingDataScriptTests {
     /// A written record that touches no held-out family is kept, and the counts stay as they were.
     @Test func aWrittenRecordOfNoHeldOutFamilyIsKept() throws {
         let before = try #require(heldOutCounts(try makeBankingData(["--check"]).stderr))
-        let line = "{\"id\": \"jw1-x\", \"question\": \"Which knot ties a tie fastest?\", \"answer\": \"Sorry, ties are not something I can help with here.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}"
+        let line = writtenRecord("jw1-x", "Which knot ties a tie fastest?",
+                                 "Sorry, ties are not something I can help with here.")
         let (run, dir) = try runAppending(line, to: "judge/written/train-w1.jsonl")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(heldOutCounts(run.stderr).map { $0 == before } == true, "\(run.stderr)")
