@@ -122,7 +122,7 @@ let package = Package(
         .target(name: "TrainingCLI", dependencies: [
             "CommandLineTool", "Training", "Adapters", "Inference", "Gemma", "ModelFormats", "TensorKit",
         ]),
-        .target(name: "LoRAMergeCLI", dependencies: ["CommandLineTool", "Merging", "ModelFormats"]),
+        .target(name: "LoRAMergeCLI", dependencies: ["Adapters", "CommandLineTool", "Gemma", "Merging", "ModelFormats"]),
         // loop-eval: the evaluation's front for the loop's scripts (gate, figures).
         .target(name: "LoopEvalCLI", dependencies: ["CommandLineTool", "Evaluation", "Policy"]),
 

@@ -81,6 +81,16 @@ public enum ModelLoader {
         return try model(gguf: try GGUFFile(path: path), pool: pool, precision: precision)
     }
 
+    /// The configuration alone (layer count and shapes), without reading the weights: from a GGUF
+    /// file's metadata or a checkpoint directory's config.json.
+    public static func loadConfig(path: String) throws -> GemmaConfig {
+        if try isDirectory(path) {
+            let checkpoint = try HFCheckpoint(directory: path)
+            return try GemmaConfig(huggingFace: checkpoint.config, source: path + "/" + HFCheckpoint.configName)
+        }
+        return try GemmaConfig(gguf: try GGUFFile(path: path))
+    }
+
     static func model(gguf file: GGUFFile, pool: ComputePool, precision: MatmulPrecision) throws -> GemmaModel {
         let config = try GemmaConfig(gguf: file)
         let weights = try GemmaWeights(config: config, from: file, name: file.path, naming: .gguf)

@@ -1,6 +1,8 @@
+import Adapters
 import ArgumentParser
 import CommandLineTool
 import Foundation
+import Gemma
 import Merging
 import ModelFormats
 import Records
@@ -20,9 +22,14 @@ public struct LoRAMergeCommand: ParsableCommand {
         a Hugging Face checkpoint directory (config.json, model.safetensors). Progress goes to stderr; \
         exit status 0 on success, 2 on any error. See lora-merge(1).
 
+        With --combine (repeated) no model is merged: the adapters given are combined into one \
+        adapter whose update is the weighted sum of theirs, exactly (rank the sum of their ranks), \
+        written to --output as a directory or a .tar.gz; --model only supplies the shapes.
+
         Examples:
           lora-merge --model gemma-3-270m-q4_k_m.gguf --adapter banking-lora -o banking.gguf --type q8_0
           lora-merge --adapter banking-lora.tar.gz -o banking-hf
+          lora-merge --combine round-8.tar.gz=0.25 --combine round-11.tar.gz=0.75 -o blend.tar.gz
         """,
         version: ToolVersion.current)
 
@@ -35,7 +42,20 @@ public struct LoRAMergeCommand: ParsableCommand {
     public var base: String { modelOption.model ?? oldModel ?? modelOption.path }
 
     @Option(help: ArgumentHelp("PEFT adapter directory or .tar.gz.", valueName: "path"))
-    public var adapter: String
+    public var adapter: String?
+
+    @Option(help: ArgumentHelp(
+        "An adapter and its weight; repeated, writes one adapter whose update is the weighted sum of theirs (no model merged).",
+        valueName: "path=weight"))
+    public var combine: [String] = []
+
+    /// `--combine`'s values split at their last "=" (validate() checks them).
+    public var combined: [(path: String, weight: Double)] {
+        combine.compactMap { value in
+            guard let eq = value.lastIndex(of: "="), let w = Double(value[value.index(after: eq)...]) else { return nil }
+            return (String(value[..<eq]), w)
+        }
+    }
 
     @Option(name: [.short, .long], help: ArgumentHelp("Output: a .gguf file, or a directory for a Hugging Face checkpoint.", valueName: "path"))
     public var output: String?
@@ -62,11 +82,27 @@ public struct LoRAMergeCommand: ParsableCommand {
             throw ValidationError("Missing expected argument '--output <path>'")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if combine.isEmpty {
+            guard adapter != nil else { throw ValidationError("Missing expected argument '--adapter <path>' (or --combine)") }
+            return
+        }
+        guard adapter == nil else { throw ValidationError("--adapter and --combine exclude each other: --combine writes an adapter, --adapter merges one") }
+        for value in combine {
+            guard let eq = value.lastIndex(of: "="), eq != value.startIndex,
+                  let w = Double(value[value.index(after: eq)...]), w.isFinite else {
+                throw ValidationError("--combine '\(value)': expected PATH=WEIGHT, a path and a finite number, e.g. round-8.tar.gz=0.25")
+            }
+        }
+        if out.lowercased().hasSuffix(".gguf") {
+            throw ValidationError("--combine writes an adapter: --output must be a directory or a .tar.gz, not \(out)")
+        }
+        if type != .f32 { throw ValidationError("--type applies to merged models; --combine writes float32 factors") }
     }
 
     public func run() throws {
         let diagnostics = Diagnostics(tool: "lora-merge")
-        let merger = LoRAMerger(basePath: base, adapterPath: adapter, outputPath: out, type: type,
+        if !combine.isEmpty { return try runCombine(diagnostics) }
+        let merger = LoRAMerger(basePath: base, adapterPath: adapter ?? "", outputPath: out, type: type,
                                 threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, force: force)
         PendingOutputs.removeOnTermination()
         do {
@@ -75,6 +111,28 @@ public struct LoRAMergeCommand: ParsableCommand {
             if !merger.writesGGUF, summary.copiedTokenizerFiles.isEmpty {
                 diagnostics.note("no tokenizer files written (a GGUF base keeps its vocabulary in metadata); add the base model's tokenizer.json before loading \(out) with transformers")
             }
+        } catch {
+            diagnostics.error("\(error)")
+            throw ExitCode(ExitStatus.fatal)
+        }
+    }
+
+    /// --combine: read each adapter (shapes checked against the model's configuration, whose weights
+    /// are not read), combine them and write the result as an adapter.
+    func runCombine(_ diagnostics: Diagnostics) throws {
+        PendingOutputs.removeOnTermination()
+        do {
+            try PEFTAdapter.checkWritable(out, force: force)
+            let modelPath = try modelOption.model ?? oldModel ?? modelOption.checkedPath()
+            let model = try ModelLoader.loadConfig(path: modelPath)
+            var parts: [PEFTAdapter.Weighted] = []
+            for (path, weight) in combined {
+                diagnostics.note("reading \(path) (weight \(weight))")
+                parts.append(.init(try PEFTAdapter.read(path: path, model: model), weight: weight))
+            }
+            let result = try PEFTAdapter.combine(parts)
+            try PEFTAdapter.write(result, to: out)
+            diagnostics.note("combined \(parts.count) adapters into \(out): \(result.modules.count) adapted weights, rank \(result.config.r)")
         } catch {
             diagnostics.error("\(error)")
             throw ExitCode(ExitStatus.fatal)

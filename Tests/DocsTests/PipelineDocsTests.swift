@@ -102,7 +102,7 @@ struct PipelineDocsTests {
 
     /// The README's install block put the tools on PATH and the man pages on MANPATH; the watcher
     /// judged the traffic, which kept each request's topic; orpo-pairs wrote the refusal's pair;
-    /// gemma-infer answered; lora-merge wrote a model.
+    /// gemma-infer answered; lora-merge wrote a model and a combined adapter.
     static func checkReadme(_ sandbox: PageSandbox, _ run: ProgramRun, _ context: String) throws {
         for tool in ["gemma-infer", "judge", "score-window", "drift-alert", "orpo-pairs", "orpo-train", "lora-merge", "loop-eval"] {
             #expect(FileManager.default.isExecutableFile(atPath: sandbox.file("home/.local/bin/" + tool)), "\(tool) not installed: \(context)")
@@ -124,6 +124,8 @@ struct PipelineDocsTests {
         #expect(run.stdout.split(separator: "\n").contains { (try? JSONParser.parse(String($0)))?["answer"]?.string != nil },
                 "gemma-infer wrote no answer: \(context)")
         #expect(sandbox.size("judge-merged.gguf") > 100_000_000, "lora-merge wrote no model: \(context)")
+        // Two rank-8 adapters combined: one rank-16 adapter, about twice the size of one.
+        #expect(sandbox.size("judge-blend.tar.gz") > 10_000_000, "lora-merge --combine wrote no adapter: \(context)")
     }
 
     /// The live loop's page: the alert ran retrain.sh, which made pairs, trained, merged and had the
