@@ -178,22 +178,29 @@ public struct PEFTAdapter: Sendable {
                 let r = config.r
                 let a = try factor(i, role, "A", rows: r, cols: shape.in)
                 let b = try factor(i, role, "B", rows: shape.out, cols: r)
-                // |scale · (B A)[i, j]| <= |scale| · r · max|B| · max|A|: an update that could leave
-                // float32's range would make the merged weights (or the answers) infinite or NaN.
-                let largest = { (v: [Float]) in v.reduce(Float(0)) { max($0, abs($1)) } }
-                let bound = Double(abs(config.scale)) * Double(r) * Double(largest(b)) * Double(largest(a))
-                guard bound <= Self.largestUpdate else {
-                    throw AdapterError.file(
-                        path: weightsPath,
-                        message: "layer \(i) \(role): the update lora_alpha/r · B · A may reach \(bound) " +
-                            "(scale \(config.scale), largest |B| \(largest(b)), largest |A| \(largest(a))), beyond " +
-                            "\(Self.largestUpdate): the adapter would make the model's weights overflow")
+                let factors = LoRAWeights(rank: r, a: a, b: b, scale: config.scale)
+                if let problem = Self.updateProblem(factors) {
+                    throw AdapterError.file(path: weightsPath, message: "layer \(i) \(role): \(problem)")
                 }
-                layer[role] = LoRAWeights(rank: r, a: a, b: b, scale: config.scale)
+                layer[role] = factors
             }
             layers.append(layer)
         }
         return PEFTAdapter(config: config, layers: layers)
+    }
+
+    /// Why `f`'s update cannot be applied, or nil: |scale · (B A)[i, j]| <= |scale| · r · max|B| ·
+    /// max|A|, and an update that could leave float32's range would make the merged weights (or the
+    /// answers) infinite or NaN, so a bound beyond `largestUpdate` (or a non-finite one) is refused.
+    static func updateProblem(_ f: LoRAWeights) -> String? {
+        let largest = { (v: [Float]) in v.reduce(Float(0)) { max($0, abs($1)) } }
+        let bound = Double(abs(f.scale)) * Double(f.rank) * Double(largest(f.b)) * Double(largest(f.a))
+        guard bound.isFinite, bound <= largestUpdate else {
+            return "the update lora_alpha/r · B · A may reach \(bound) " +
+                "(scale \(f.scale), largest |B| \(largest(f.b)), largest |A| \(largest(f.a))), beyond " +
+                "\(largestUpdate): the adapter would make the model's weights overflow"
+        }
+        return nil
     }
 
     static func writeDirectory(_ adapter: PEFTAdapter, to directory: String) throws {

@@ -47,17 +47,11 @@ public struct LoRAMergeCommand: ParsableCommand {
     @Option(help: ArgumentHelp(
         "An adapter and its weight; repeated, writes one adapter whose update is the weighted sum of theirs (no model merged).",
         valueName: "path=weight"))
-    public var combine: [String] = []
+    public var combine: [WeightedAdapterArgument] = []
 
-    /// `--combine`'s values split at their last "=" (validate() checks them).
-    public var combined: [(path: String, weight: Double)] {
-        combine.compactMap { value in
-            guard let eq = value.lastIndex(of: "="), let w = Double(value[value.index(after: eq)...]) else { return nil }
-            return (String(value[..<eq]), w)
-        }
-    }
-
-    @Option(name: [.short, .long], help: ArgumentHelp("Output: a .gguf file, or a directory for a Hugging Face checkpoint.", valueName: "path"))
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Output: a .gguf file, or a directory for a Hugging Face checkpoint; with --combine, an adapter directory or .tar.gz.",
+        valueName: "path"))
     public var output: String?
     @Option(name: .customLong("out"), help: .hidden)
     var oldOutput: String?
@@ -65,8 +59,11 @@ public struct LoRAMergeCommand: ParsableCommand {
     /// `-o/--output`, or its old spelling `--out` (validate() requires one).
     public var out: String { output ?? oldOutput ?? "" }
 
-    @Option(help: "Element type of the merged weights: f32, f16, or q8_0 (GGUF only).")
-    public var type: MergedWeightType = .f32
+    @Option(name: .customLong("type"), help: "Element type of the merged weights: f32 (default), f16, or q8_0 (GGUF only).")
+    public var mergedType: MergedWeightType?
+
+    /// `--type`, f32 when not given.
+    public var type: MergedWeightType { mergedType ?? .f32 }
 
     @Option(parsing: .unconditional, help: "Worker threads for dequantizing the base (default: all cores).")
     public var threads: Int?
@@ -87,16 +84,11 @@ public struct LoRAMergeCommand: ParsableCommand {
             return
         }
         guard adapter == nil else { throw ValidationError("--adapter and --combine exclude each other: --combine writes an adapter, --adapter merges one") }
-        for value in combine {
-            guard let eq = value.lastIndex(of: "="), eq != value.startIndex,
-                  let w = Double(value[value.index(after: eq)...]), w.isFinite else {
-                throw ValidationError("--combine '\(value)': expected PATH=WEIGHT, a path and a finite number, e.g. round-8.tar.gz=0.25")
-            }
-        }
         if out.lowercased().hasSuffix(".gguf") {
             throw ValidationError("--combine writes an adapter: --output must be a directory or a .tar.gz, not \(out)")
         }
-        if type != .f32 { throw ValidationError("--type applies to merged models; --combine writes float32 factors") }
+        if mergedType != nil { throw ValidationError("--type applies to merged models; --combine writes float32 factors") }
+        if threads != nil { throw ValidationError("--threads applies to merging; --combine does not load the model's weights") }
     }
 
     public func run() throws {
@@ -126,16 +118,36 @@ public struct LoRAMergeCommand: ParsableCommand {
             let modelPath = try modelOption.model ?? oldModel ?? modelOption.checkedPath()
             let model = try ModelLoader.loadConfig(path: modelPath)
             var parts: [PEFTAdapter.Weighted] = []
-            for (path, weight) in combined {
-                diagnostics.note("reading \(path) (weight \(weight))")
-                parts.append(.init(try PEFTAdapter.read(path: path, model: model), weight: weight))
+            for part in combine {
+                diagnostics.note("reading \(part.path) (weight \(part.weight))")
+                parts.append(.init(try PEFTAdapter.read(path: part.path, model: model), weight: part.weight))
             }
             let result = try PEFTAdapter.combine(parts)
             try PEFTAdapter.write(result, to: out)
-            diagnostics.note("combined \(parts.count) adapters into \(out): \(result.modules.count) adapted weights, rank \(result.config.r)")
+            let what = parts.count == 1 ? "1 adapter" : "\(parts.count) adapters"
+            diagnostics.note("combined \(what) into \(out): \(result.modules.count) adapted weights, rank \(result.config.r)")
         } catch {
             diagnostics.error("\(error)")
             throw ExitCode(ExitStatus.fatal)
         }
     }
+}
+
+/// A `--combine` value, PATH=WEIGHT split at the last "=": a path and a finite number.
+public struct WeightedAdapterArgument: ExpressibleByArgument, Sendable, Equatable {
+    public var path: String
+    public var weight: Double
+
+    public init(path: String, weight: Double) {
+        self.path = path
+        self.weight = weight
+    }
+
+    public init?(argument: String) {
+        guard let eq = argument.lastIndex(of: "="), eq != argument.startIndex,
+              let weight = Double(argument[argument.index(after: eq)...]), weight.isFinite else { return nil }
+        self.init(path: String(argument[..<eq]), weight: weight)
+    }
+
+    public static var defaultCompletionKind: CompletionKind { .file() }
 }

@@ -50,7 +50,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [(0.25, 0.75), (1.0, -0.5), (0.0, 1.0)])
+    @Test(arguments: [(0.25, 0.75), (1.0, -0.5), (-2.0, 3.0)])
     func theUpdateIsTheWeightedSumOfTheUpdates(_ w1: Double, _ w2: Double) throws {
         let first = try read(firstPath), second = try read(secondPath)
         let combined = try PEFTAdapter.combine([.init(first, weight: w1), .init(second, weight: w2)])
@@ -80,26 +80,48 @@ import Testing
         expectWeightedSum(written, [(try read(firstPath), 0.25), (try read(secondPath), 0.75)])
     }
 
+    /// A malformed PATH=WEIGHT, or an option that has no meaning with --combine, is a usage error
+    /// naming the value or the option.
     @Test(arguments: [
-        ["--combine", "a"],                       // no weight
-        ["--combine", "a=x"],                     // not a number
-        ["--combine", "=0.5"],                    // no path
-        ["--combine", "a=nan"],                   // not finite
-        ["--combine", "a=0.5", "--adapter", "b"], // both modes
-        ["--combine", "a=0.5", "--type", "q8_0"], // a merged model's type
+        (["--combine", "a"], "--combine"),                       // no weight
+        (["--combine", "a=x"], "--combine"),                     // not a number
+        (["--combine", "=0.5"], "--combine"),                    // no path
+        (["--combine", "a=nan"], "--combine"),                   // not finite
+        (["--combine", "a=1e400"], "--combine"),                 // beyond a double
+        (["--combine", "a=0.5", "--adapter", "b"], "--adapter"), // both modes
+        (["--combine", "a=0.5", "--type", "q8_0"], "--type"),    // a merged model's type
+        (["--combine", "a=0.5", "--type", "f32"], "--type"),     // even the default, given
+        (["--combine", "a=0.5", "--threads", "2"], "--threads"), // no weights are loaded
     ])
-    func badCombineArgumentsAreUsageErrors(_ args: [String]) {
-        #expect(throws: (any Error).self) { try LoRAMergeCommand.parse(args + ["-o", "out.tar.gz"]) }
+    func badCombineArgumentsAreUsageErrors(_ args: [String], _ named: String) {
+        do {
+            _ = try LoRAMergeCommand.parse(args + ["-o", "out.tar.gz"])
+            Issue.record("\(args) parsed")
+        } catch {
+            let message = LoRAMergeCommand.message(for: error)
+            #expect(message.contains(named), "\(args): \(message)")
+        }
     }
 
-    @Test func aGGUFOutputIsRefused() {
-        #expect(throws: (any Error).self) { try LoRAMergeCommand.parse(["--combine", "a=1", "-o", "out.gguf"]) }
+    @Test func theLastEqualsSignSplitsPathAndWeight() throws {
+        let c = try LoRAMergeCommand.parse(["--combine", "runs/a=b.tar.gz=-0.5", "--combine", "c=2", "-o", "out"])
+        #expect(c.combine == [.init(path: "runs/a=b.tar.gz", weight: -0.5), .init(path: "c", weight: 2)])
     }
 
-    /// A missing or broken adapter stops the run with status 2, names the file, and writes nothing.
-    @Test func aMissingAdapterExitsWithStatus2AndWritesNothing() throws {
+    /// A missing or corrupt adapter, or weights so large that the result would overflow, stop the
+    /// run with status 2 and write nothing.
+    @Test(arguments: ["missing", "corrupt", "overflow"])
+    func aFailedCombinationExitsWithStatus2AndWritesNothing(_ failure: String) throws {
         let out = dir("blend.tar.gz")
-        let command = try LoRAMergeCommand.parse(["--model", basePath, "--combine", firstPath + "=0.5", "--combine", dir("absent") + "=0.5", "-o", out])
+        var parts = [firstPath + "=0.5"]
+        switch failure {
+        case "missing": parts.append(dir("absent") + "=0.5")
+        case "corrupt":
+            try Data("not a gzip archive".utf8).write(to: URL(fileURLWithPath: dir("corrupt.tar.gz")))
+            parts.append(dir("corrupt.tar.gz") + "=0.5")
+        default: parts = [firstPath + "=1e300", secondPath + "=1e300"]
+        }
+        let command = try LoRAMergeCommand.parse(["--model", basePath] + parts.flatMap { ["--combine", $0] } + ["-o", out])
         do {
             try command.run()
             Issue.record("the combination succeeded")
@@ -107,6 +129,22 @@ import Testing
             #expect(exit.rawValue == 2)
         }
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// The combination refuses to write an adapter its own reader would refuse.
+    @Test func anOverflowingCombinationIsRefused() throws {
+        let first = try read(firstPath)
+        #expect(throws: AdapterError.self) { try PEFTAdapter.combine([.init(first, weight: 1e12)]) }
+        #expect(throws: AdapterError.self) { try PEFTAdapter.combine([.init(first, weight: 1e300), .init(first, weight: 1e300)]) }
+    }
+
+    /// A part of weight 0 adds no rank; weights that are all 0 are refused.
+    @Test func zeroWeightsAddNothing() throws {
+        let first = try read(firstPath), second = try read(secondPath)
+        let combined = try PEFTAdapter.combine([.init(first, weight: 0.5), .init(second, weight: 0)])
+        #expect(combined.config.r == 4)
+        expectWeightedSum(combined, [(first, 0.5)])
+        #expect(throws: AdapterError.self) { try PEFTAdapter.combine([.init(first, weight: 0), .init(second, weight: 0)]) }
     }
 
     @Test func adaptersOfDifferentModelsAreRefused() throws {
