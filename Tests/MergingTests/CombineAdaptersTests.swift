@@ -92,10 +92,11 @@ import Testing
         (["--combine", "a=0.5", "--type", "q8_0"], "--type"),    // a merged model's type
         (["--combine", "a=0.5", "--type", "f32"], "--type"),     // even the default, given
         (["--combine", "a=0.5", "--threads", "2"], "--threads"), // no weights are loaded
+        (["--combine", "a=0.5", "-o", "blend.GGUF"], "--output"), // a model file, not an adapter
     ])
     func badCombineArgumentsAreUsageErrors(_ args: [String], _ named: String) {
         do {
-            _ = try LoRAMergeCommand.parse(args + ["-o", "out.tar.gz"])
+            _ = try LoRAMergeCommand.parse(args.contains("-o") ? args : args + ["-o", "out.tar.gz"])
             Issue.record("\(args) parsed")
         } catch {
             let message = LoRAMergeCommand.message(for: error)
