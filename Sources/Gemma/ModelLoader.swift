@@ -65,10 +65,7 @@ public enum ModelLoader {
         if try isDirectory(path) {
             // The checkpoint reads config.json once, as HFConfig; the engine's configuration follows from it.
             let checkpoint = try HFCheckpoint(directory: path)
-            let configPath = path + "/" + HFCheckpoint.configName
-            try GemmaConfig.checkLayerCount(checkpoint.config.numHiddenLayers, key: "num_hidden_layers",
-                                            tensorCount: checkpoint.tensorNames.count, source: configPath)
-            let config = try GemmaConfig(huggingFace: checkpoint.config, source: configPath)
+            let config = try self.config(checkpoint, directory: path)
             let names = Set(checkpoint.tensorNames)
             let prefix = ["", "language_model.", "model.language_model."].first {
                 names.contains($0 + "model.embed_tokens.weight")
@@ -84,11 +81,17 @@ public enum ModelLoader {
     /// The configuration alone (layer count and shapes), without reading the weights: from a GGUF
     /// file's metadata or a checkpoint directory's config.json.
     public static func loadConfig(path: String) throws -> GemmaConfig {
-        if try isDirectory(path) {
-            let checkpoint = try HFCheckpoint(directory: path)
-            return try GemmaConfig(huggingFace: checkpoint.config, source: path + "/" + HFCheckpoint.configName)
-        }
+        if try isDirectory(path) { return try config(try HFCheckpoint(directory: path), directory: path) }
         return try GemmaConfig(gguf: try GGUFFile(path: path))
+    }
+
+    /// A checkpoint's configuration, its layer count checked against the tensors present (the GGUF
+    /// initializer checks the same).
+    static func config(_ checkpoint: HFCheckpoint, directory: String) throws -> GemmaConfig {
+        let configPath = directory + "/" + HFCheckpoint.configName
+        try GemmaConfig.checkLayerCount(checkpoint.config.numHiddenLayers, key: "num_hidden_layers",
+                                        tensorCount: checkpoint.tensorNames.count, source: configPath)
+        return try GemmaConfig(huggingFace: checkpoint.config, source: configPath)
     }
 
     static func model(gguf file: GGUFFile, pool: ComputePool, precision: MatmulPrecision) throws -> GemmaModel {

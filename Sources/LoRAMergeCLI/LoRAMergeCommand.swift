@@ -93,43 +93,40 @@ public struct LoRAMergeCommand: ParsableCommand {
 
     public func run() throws {
         let diagnostics = Diagnostics(tool: "lora-merge")
-        if !combine.isEmpty { return try runCombine(diagnostics) }
-        let merger = LoRAMerger(basePath: base, adapterPath: adapter ?? "", outputPath: out, type: type,
-                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, force: force)
         PendingOutputs.removeOnTermination()
         do {
-            let summary = try merger.run { diagnostics.note($0) }
-            diagnostics.note("merged \(summary.mergedTensors) adapted weights of '\(summary.adapterName)' into \(out)")
-            if !merger.writesGGUF, summary.copiedTokenizerFiles.isEmpty {
-                diagnostics.note("no tokenizer files written (a GGUF base keeps its vocabulary in metadata); add the base model's tokenizer.json before loading \(out) with transformers")
-            }
+            if combine.isEmpty { try merge(diagnostics) } else { try combineAdapters(diagnostics) }
         } catch {
             diagnostics.error("\(error)")
             throw ExitCode(ExitStatus.fatal)
         }
     }
 
+    /// --adapter: fold the adapter into the model and write the merged model.
+    func merge(_ diagnostics: Diagnostics) throws {
+        let merger = LoRAMerger(basePath: base, adapterPath: adapter ?? "", outputPath: out, type: type,
+                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, force: force)
+        let summary = try merger.run { diagnostics.note($0) }
+        diagnostics.note("merged \(summary.mergedTensors) adapted weights of '\(summary.adapterName)' into \(out)")
+        if !merger.writesGGUF, summary.copiedTokenizerFiles.isEmpty {
+            diagnostics.note("no tokenizer files written (a GGUF base keeps its vocabulary in metadata); add the base model's tokenizer.json before loading \(out) with transformers")
+        }
+    }
+
     /// --combine: read each adapter (shapes checked against the model's configuration, whose weights
     /// are not read), combine them and write the result as an adapter.
-    func runCombine(_ diagnostics: Diagnostics) throws {
-        PendingOutputs.removeOnTermination()
-        do {
-            try PEFTAdapter.checkWritable(out, force: force)
-            let modelPath = try modelOption.model ?? oldModel ?? modelOption.checkedPath()
-            let model = try ModelLoader.loadConfig(path: modelPath)
-            var parts: [PEFTAdapter.Weighted] = []
-            for part in combine {
-                diagnostics.note("reading \(part.path) (weight \(part.weight))")
-                parts.append(.init(try PEFTAdapter.read(path: part.path, model: model), weight: part.weight))
-            }
-            let result = try PEFTAdapter.combine(parts)
-            try PEFTAdapter.write(result, to: out)
-            let what = parts.count == 1 ? "1 adapter" : "\(parts.count) adapters"
-            diagnostics.note("combined \(what) into \(out): \(result.modules.count) adapted weights, rank \(result.config.r)")
-        } catch {
-            diagnostics.error("\(error)")
-            throw ExitCode(ExitStatus.fatal)
+    func combineAdapters(_ diagnostics: Diagnostics) throws {
+        try PEFTAdapter.checkWritable(out, force: force)
+        let model = try ModelLoader.loadConfig(path: try modelOption.model ?? oldModel ?? modelOption.checkedPath())
+        var parts: [PEFTAdapter.Weighted] = []
+        for part in combine {
+            diagnostics.note("reading \(part.path) (weight \(part.weight))")
+            parts.append(.init(try PEFTAdapter.read(path: part.path, model: model), weight: part.weight))
         }
+        let result = try PEFTAdapter.combine(parts)
+        try PEFTAdapter.write(result, to: out)
+        let what = parts.count == 1 ? "1 adapter" : "\(parts.count) adapters"
+        diagnostics.note("combined \(what) into \(out): \(result.modules.count) adapted weights, rank \(result.config.r)")
     }
 }
 
