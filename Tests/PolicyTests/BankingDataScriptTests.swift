@@ -140,8 +140,8 @@ struct BankingDataScriptTests {
          "training record 'jw1-x' and validation record 'jw4-0003' ask the same question"),
         ("judge/written/validation-w4.jsonl", "{\"id\": \"jw4-x\",",
          "source/judge/written/validation-w4.jsonl:323: not valid JSON"),
-        ("judge/written/excluded.txt", "jw9-0001",
-         "no written record has id 'jw9-0001'"),
+        ("judge/written/excluded.txt", "jw99-0001",
+         "no written record has id 'jw99-0001'"),
         // A question of a held-out area that the area's pattern (which keeps written records of
         // that area out of training) does not match.
         ("banking-fx.jsonl",
