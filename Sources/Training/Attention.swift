@@ -12,9 +12,10 @@ import TensorKit
 /// probs (and capped scores) [B, H, T, T]; out [B·T, H·d].
 ///
 /// Attention is computed block by block: a sequence without segments is one block of T rows; a
-/// sequence of segments (`TokenBatch.Segment`) has a block per segment, whose rows see nothing
-/// outside it, so only the segment's [rows, rows] corner of probs is computed and read (padding
-/// rows after the last segment get no attention: their output is 0).
+/// sequence of segments (`TokenBatch.Segment`) has a block per segment, or per stem with the
+/// segments continuing it, whose rows see nothing outside it, so only the block's [rows, rows]
+/// corner of probs is computed and read (padding rows after the last segment get no attention:
+/// their output is 0).
 struct AttentionShape: Sendable {
     let batch: Int
     let positions: Int
@@ -30,39 +31,60 @@ struct AttentionShape: Sendable {
     /// Each sequence's segments (`TokenBatch.segments`; empty: none).
     var segments: [[TokenBatch.Segment]] = []
 
-    /// Rows `rows` of sequence `sequence` that attend among themselves only, and their segment.
+    /// Rows `rows` of sequence `sequence` that attend among themselves only, and their segments
+    /// (one, or a stem and the segments continuing it; none for a sequence without segments).
     struct Block: Sendable {
         let sequence: Int
         let rows: Range<Int>
-        let segment: TokenBatch.Segment?
+        let segments: [TokenBatch.Segment]
     }
 
     var blocks: [Block] {
         (0..<batch).flatMap { b -> [Block] in
             let list = b < segments.count ? segments[b] : []
-            guard !list.isEmpty else { return [Block(sequence: b, rows: 0..<positions, segment: nil)] }
-            return list.map { Block(sequence: b, rows: $0.start..<$0.end, segment: $0) }
+            guard !list.isEmpty else { return [Block(sequence: b, rows: 0..<positions, segments: [])] }
+            var blocks: [Block] = []
+            for s in list {
+                if !s.stem.isEmpty, let last = blocks.last, last.segments.first?.isStem == true,
+                   last.rows.lowerBound == s.stem.lowerBound {
+                    blocks[blocks.count - 1] = Block(sequence: b, rows: last.rows.lowerBound..<s.end,
+                                                     segments: last.segments + [s])
+                } else {
+                    blocks.append(Block(sequence: b, rows: s.start..<s.end, segments: [s]))
+                }
+            }
+            return blocks
         }
     }
 
-    /// The visible keys of query i of `block`: one range, or in a segment's branch two (the
-    /// segment's shared prefix and the branch's own rows; the second is empty otherwise).
-    func visibleKeys(query i: Int, block: Block) -> (Range<Int>, Range<Int>) {
-        guard let s = block.segment else {
+    /// The visible keys of query i of `block`, in ascending order: one range; in a segment's
+    /// branch two (the segment's shared prefix and the branch's own rows); in a segment continuing
+    /// a stem, the stem's rows first. Unused ranges are empty.
+    func visibleKeys(query i: Int, block: Block) -> (Range<Int>, Range<Int>, Range<Int>) {
+        guard !block.segments.isEmpty else {
             let hi = min(i + 1, lengths[block.sequence])
             let lo = window.map { max(0, i - $0 + 1) } ?? 0
-            return (lo..<max(lo, hi), 0..<0)
+            return (lo..<max(lo, hi), 0..<0, 0..<0)
+        }
+        let s = block.segments.count == 1 ? block.segments[0] : block.segments.last { $0.start <= i }!
+        // Position p sees the keys at positions above p − window: in the stem, rows from
+        // stem.lowerBound + p − window + 1 on.
+        let position = s.position(i)
+        var stem = 0..<0
+        if !s.stem.isEmpty {
+            let lo = min(s.stem.upperBound, s.stem.lowerBound + (window.map { max(0, position - $0 + 1) } ?? 0))
+            stem = lo..<s.stem.upperBound
         }
         guard i >= s.branch else {
             let lo = window.map { max(s.start, i - $0 + 1) } ?? s.start
-            return (lo..<(i + 1), 0..<0)
+            return (stem, lo..<(i + 1), 0..<0)
         }
-        // The branch: row i sits at position shared + i − branch; prefix row j at j − start.
-        let position = s.position(i)
+        // The branch: row i sits at position stem + shared + i − branch; prefix row j at stem + j − start.
+        let local = position - s.stem.count
         let prefixEnd = s.start + s.shared
-        let lo = min(prefixEnd, s.start + (window.map { max(0, position - $0 + 1) } ?? 0))
+        let lo = min(prefixEnd, s.start + (window.map { max(0, local - $0 + 1) } ?? 0))
         let own = window.map { max(s.branch, i - $0 + 1) } ?? s.branch
-        return (lo..<prefixEnd, own..<(i + 1))
+        return (stem, lo..<prefixEnd, own..<(i + 1))
     }
 }
 
@@ -92,13 +114,12 @@ enum Attention {
                            c: P + lo * T + lo, ldc: T)
                 for i in block.rows {
                     let row = P + i * T
-                    let (keys, own) = s.visibleKeys(query: i, block: block)
+                    let (stem, keys, own) = s.visibleKeys(query: i, block: block)
                     if let cap = s.softcap, let capped {
-                        Softcap.forward(row + keys.lowerBound, count: keys.count, cap: cap)
-                        Softcap.forward(row + own.lowerBound, count: own.count, cap: cap)
+                        for r in [stem, keys, own] { Softcap.forward(row + r.lowerBound, count: r.count, cap: cap) }
                         (capped + matrix + i * T).update(from: row, count: T)
                     }
-                    softmax(row, keys: keys, own, count: T)
+                    softmax(row, [stem, keys, own], count: T)
                 }
                 BLAS.sgemm(m: n, n: d, k: n, a: P + lo * T + lo, lda: T, b: vh, ldb: kw,
                            c: out + (b * T + lo) * qw + head * d, ldc: qw)
@@ -153,11 +174,11 @@ enum Attention {
         }
     }
 
-    /// Softmax over the visible keys of one row (`keys`, then `own`, which lies after it or is
-    /// empty); every other entry becomes 0. A row without visible keys (only padding queries far
-    /// past a sliding window) stays all zero.
-    private static func softmax(_ row: UnsafeMutablePointer<Float>, keys: Range<Int>, _ own: Range<Int>, count T: Int) {
-        let ranges = own.isEmpty ? [keys] : [keys, own]
+    /// Softmax over the visible keys of one row (`visible`: ascending ranges, some maybe empty);
+    /// every other entry becomes 0. A row without visible keys (only padding queries far past a
+    /// sliding window) stays all zero.
+    private static func softmax(_ row: UnsafeMutablePointer<Float>, _ visible: [Range<Int>], count T: Int) {
+        let ranges = visible.filter { !$0.isEmpty }
         var next = 0
         for r in ranges {
             for j in next..<max(next, r.lowerBound) { row[j] = 0 }

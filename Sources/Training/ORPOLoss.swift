@@ -88,14 +88,14 @@ public enum ORPOLoss {
         return (z, logSigmoid(z), -sigmoidNegZ / -expm1(a), sigmoidNegZ / -expm1(b))
     }
 
-    /// Evaluates ORPO on a forward pass over `batch.tokens` (either `PairLayout`).
+    /// Evaluates ORPO on a forward pass over `batch.tokens` (any `PairLayout`).
     ///
     /// - nll: token-mean cross-entropy over every target of the chosen sequences (all non-pad
     ///   positions but the first, prompt included), pooled over the batch as torch's
     ///   CrossEntropyLoss pools it; with `nll: .completion`, over their completion targets only.
     /// - logits/chosen, logits/rejected: the mean of all logits of rows 0 ..< T−1 of each half of
     ///   the padded batch, padding rows included (TRL's `all_logits[:B, :-1, :].mean()`); in the
-    ///   shared layout, of the rows that predict a token of each half (`metricRows`).
+    ///   shared and prefix layouts, of the rows that predict a token of each half (`metricRows`).
     public static func evaluate(_ pass: ForwardPass, batch: PreferenceBatch, beta: Double,
                                 nll scope: NLLScope = .sequence) throws -> ORPOResult {
         let tokens = batch.tokens

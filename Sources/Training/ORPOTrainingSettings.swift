@@ -21,7 +21,8 @@ public struct ORPOTrainingSettings: Codable, Sendable, Equatable {
     /// What the NLL term covers (not a TRL setting; TRL's is `.sequence`).
     public var nllScope: NLLScope = .sequence
     /// How a micro-batch's pairs are laid out (not a TRL setting; TRL's is `.separate`): `.shared`
-    /// runs each pair's prompt once for both responses, with the same loss and gradients.
+    /// runs each pair's prompt once for both responses, `.prefix` also the tokens all pairs of a
+    /// micro-batch begin with once for all of them, with the same loss and gradients.
     public var pairLayout: PairLayout = .shared
 
     public init() {}

@@ -36,11 +36,18 @@ public enum PairLayout: String, Codable, Sendable, CaseIterable {
     /// TRL's: its logits/* metrics average over padding rows, which this layout does not have
     /// (here they average over the rows that predict a token).
     case shared
+    /// The shared layout, and the tokens every pair of a micro-batch begins with (a judge's
+    /// instructions before the record) run once per packed sequence as a stem the pairs continue
+    /// (`TokenBatch.Segment.stem`; one token short of the common prefix, so pairs must begin with
+    /// `PreferenceBatch.minimumStem` + 1 or more tokens alike, else the shared layout). The same
+    /// log-probs, loss and gradients again, from fewer rows still.
+    case prefix
 }
 
 /// B pairs as one model batch: 2B sequences, chosen first then rejected (TRL's
 /// concatenated_forward), right-padded to the longest, or segments packed into a few sequences
-/// with the rejected response as a branch (`PairLayout.shared`). Either way "sequence s" below means chosen i for s = i < B and
+/// with the rejected response as a branch (`PairLayout.shared`), after a stem of the tokens all
+/// pairs begin with (`PairLayout.prefix`). Either way "sequence s" below means chosen i for s = i < B and
 /// rejected i for s = B + i, wherever its rows lie.
 public struct PreferenceBatch: Sendable {
     public let pairs: [TokenizedPair]
@@ -56,6 +63,9 @@ public struct PreferenceBatch: Sendable {
     /// Rows of a packed sequence in the shared layout (a longer pair gets one of its own).
     public static let defaultPackRows = 512
 
+    /// The shortest stem the prefix layout runs (its pairs then begin with one token more alike).
+    public static let minimumStem = 8
+
     /// `packRows`: the rows of a packed sequence in the shared layout.
     public init(pairs: [TokenizedPair], padID: Int, layout: PairLayout = .separate,
                 packRows: Int = PreferenceBatch.defaultPackRows) throws {
@@ -70,32 +80,42 @@ public struct PreferenceBatch: Sendable {
         let B = pairs.count
         // The rows of sequence s's positions t: rowOf[s](t).
         var rowOf: [(Int) -> Int] = []
-        if layout == .shared, let parts = Self.segments(pairs, packRows: packRows) {
+        let stemmed = layout == .prefix ? Self.stemmed(pairs, packRows: packRows) : nil
+        if layout != .separate, let (stem, parts) = stemmed ?? Self.segments(pairs, packRows: packRows).map({ (stem: [Int](), parts: $0) }) {
             // Segments packed into k = ⌈rows / packRows⌉ sequences of about equal length (the
             // longest first, each into the shortest sequence so far), which are padded to the
             // longest of them: little padding, and probs of about [packRows, packRows] per
-            // sequence and head at most (attention itself is computed per segment).
+            // sequence and head at most (attention itself is computed per segment, or per stem
+            // and its segments). In the prefix layout each sequence opens with its copy of the
+            // stem (rows 0 ..< S), which its segments continue: token t < S of any sequence is
+            // stem row t.
+            let S = stem.count
             let total = parts.reduce(0) { $0 + $1.ids.count }
-            let count = max(1, min(parts.count, (total + packRows - 1) / packRows))
-            var sequences = [[Int]](repeating: [], count: count)
-            var segments = [[TokenBatch.Segment]](repeating: [], count: count)
+            let count = max(1, min(parts.count, (total + packRows - S - 1) / (packRows - S)))
+            var sequences = [[Int]](repeating: stem, count: count)
+            var segments = [[TokenBatch.Segment]](repeating: S > 0 ? [TokenBatch.Segment(start: 0, end: S, isStem: true)] : [],
+                                                  count: count)
             var place = [(sequence: Int, offset: Int)](repeating: (0, 0), count: parts.count)
             for i in parts.indices.sorted(by: { (parts[$0].ids.count, $1) > (parts[$1].ids.count, $0) }) {
-                let part = parts[i]
                 let b = sequences.indices.min { (sequences[$0].count, $0) < (sequences[$1].count, $1) }!
-                let o = sequences[b].count
-                sequences[b] += part.ids
+                place[i] = (b, sequences[b].count)
+                sequences[b] += parts[i].ids
+            }
+            // Segments in row order, as each sequence was filled.
+            for i in parts.indices.sorted(by: { (place[$0].sequence, place[$0].offset) < (place[$1].sequence, place[$1].offset) }) {
+                let (b, o) = place[i], part = parts[i]
                 segments[b].append(TokenBatch.Segment(start: o, end: o + part.ids.count, shared: part.shared,
-                                                      branch: o + part.chosen))
-                place[i] = (b, o)
+                                                      branch: o + part.chosen, stem: 0..<S))
             }
             tokens = try TokenBatch(sequences: sequences, padID: padID, segments: segments)
             let T = tokens.positions
-            for at in place { rowOf.append { t in at.sequence * T + at.offset + t } }
+            for at in place { rowOf.append { t in at.sequence * T + (t < S ? t : at.offset + t - S) } }
             for (at, part) in zip(place, parts) {
-                rowOf.append { t in at.sequence * T + at.offset + (t < part.shared ? t : part.chosen + t - part.shared) }
+                rowOf.append { t in
+                    at.sequence * T + (t < S ? t : at.offset + (t - S < part.shared ? t - S : part.chosen + t - S - part.shared))
+                }
             }
-            self.layout = .shared
+            self.layout = S > 0 ? .prefix : .shared
         } else {
             tokens = try TokenBatch(sequences: pairs.map(\.chosenIDs) + pairs.map(\.rejectedIDs), padID: padID)
             let T = tokens.positions
@@ -129,6 +149,32 @@ public struct PreferenceBatch: Sendable {
         return parts
     }
 
+    /// The prefix layout's stem and parts: the first S tokens of every sequence of the batch, and
+    /// each pair's segment after them, as `segments` lays it out but with the stem's rows left
+    /// out (the branch's copy of the last shared row stays the segment's). S is one less than the
+    /// tokens all sequences begin with (the segments' first row holds the last common token, which
+    /// the stem's last row predicts) and leaves every pair a shared row of its own; nil for fewer
+    /// than two pairs or when S is under `minimumStem` (the shared layout), and when `segments`
+    /// gives nil (a pair with no prompt row to share, a segment longer than `packRows`: the
+    /// separate layout).
+    private static func stemmed(_ pairs: [TokenizedPair], packRows: Int)
+        -> (stem: [Int], parts: [(ids: [Int], shared: Int, chosen: Int)])? {
+        guard pairs.count >= 2, let whole = segments(pairs, packRows: packRows) else { return nil }
+        let first = pairs[0].chosenIDs
+        var common = first.count
+        for ids in pairs.flatMap({ [$0.chosenIDs, $0.rejectedIDs] }) {
+            var n = 0
+            while n < min(common, ids.count) && ids[n] == first[n] { n += 1 }
+            common = n
+        }
+        // Each pair's own shared rows (whole.shared − S) must stay at least one.
+        let S = min(common - 1, (whole.map(\.shared).min() ?? 0) - 1)
+        guard S >= minimumStem else { return nil }
+        // A part with the stem is as long as its whole segment, which `segments` kept within packRows.
+        let parts = whole.map { (ids: Array($0.ids[S...]), shared: $0.shared - S, chosen: $0.chosen - S) }
+        return (Array(first[..<S]), parts)
+    }
+
     func completionRows(sequence s: Int) -> [Int] { completion[s] }
 
     /// The rows of the chosen sequences (0 ..< B) whose targets ORPO's NLL term covers under `scope`.
@@ -149,7 +195,7 @@ public struct PreferenceBatch: Sendable {
         case .separate:
             let T = tokens.positions
             return half.flatMap { s in (0..<max(0, T - 1)).map { s * T + $0 } }
-        case .shared:
+        case .shared, .prefix:
             return half.flatMap { predicting[$0] }
         }
     }

@@ -6,7 +6,9 @@
 ///
 /// A sequence may instead hold several independent segments, one after the other (`Segment`):
 /// each sees only itself, sits at positions counted from its own start, and may carry a second
-/// branch of its prefix. Preference pairs are packed so (`PairLayout.shared`).
+/// branch of its prefix, and several segments may continue one stem segment before them (the
+/// prompt text a micro-batch's pairs all begin with, run once). Preference pairs are packed so
+/// (`PairLayout.shared`, `PairLayout.prefix`).
 public struct TokenBatch: Sendable, Equatable {
     public let sequences: [[Int]]
     public let positions: Int
@@ -28,24 +30,37 @@ public struct TokenBatch: Sendable, Equatable {
     /// to themselves, so each continuation computes what it would alone after the prefix (a
     /// preference pair's chosen and rejected response after one run of their prompt). The last row
     /// of the segment and the row before its branch predict nothing.
+    ///
+    /// A segment may continue a stem (`stem`, the rows of an earlier segment of the same sequence
+    /// made with `isStem`): its rows then sit `stem.count` positions further on and see the stem's
+    /// rows before their own, as if the stem's tokens began the segment. The segments continuing a
+    /// stem follow it, one after another; the stem's last row predicts the token after it (the
+    /// first row of the first segment continuing it, which every such segment begins with).
     public struct Segment: Sendable, Equatable {
         public let start: Int
         public let end: Int
         public let shared: Int
         public let branch: Int
+        /// The rows of the stem this segment continues; empty: none.
+        public let stem: Range<Int>
+        /// Whether this segment is a stem that the segments after it continue.
+        public let isStem: Bool
 
         /// A segment without a branch: `shared` 0, `branch` = `end`.
-        public init(start: Int, end: Int, shared: Int = 0, branch: Int? = nil) {
+        public init(start: Int, end: Int, shared: Int = 0, branch: Int? = nil, stem: Range<Int> = 0..<0,
+                    isStem: Bool = false) {
             self.start = start
             self.end = end
             self.shared = shared
             self.branch = branch ?? end
+            self.stem = stem.isEmpty ? 0..<0 : stem
+            self.isStem = isStem
         }
 
         var hasBranch: Bool { branch < end }
 
         /// The position of row t of the segment's sequence (t in start ..< end).
-        func position(_ t: Int) -> Int { t < branch ? t - start : shared + t - branch }
+        func position(_ t: Int) -> Int { stem.count + (t < branch ? t - start : shared + t - branch) }
     }
 
     /// The segment of sequence `b` holding row `t`, nil for a sequence without segments and for
@@ -77,7 +92,9 @@ public struct TokenBatch: Sendable, Equatable {
 
     /// `positions` defaults to the longest sequence; a larger value pads further. `segments`, when
     /// given, has one list per sequence: segments in order, not overlapping, inside the sequence,
-    /// each of two or more rows, a branch sharing 1 or more rows and starting after them.
+    /// each of two or more rows, a branch sharing 1 or more rows and starting after them, a stem
+    /// without a branch or a stem of its own, and the segments continuing a stem right after it
+    /// and after each other.
     public init(sequences: [[Int]], padID: Int, positions: Int? = nil, segments: [[Segment]]? = nil) throws {
         guard !sequences.isEmpty else { throw TrainingError.invalidArgument("a token batch needs at least one sequence") }
         if let i = sequences.firstIndex(where: { $0.isEmpty }) {
@@ -94,6 +111,8 @@ public struct TokenBatch: Sendable, Equatable {
         }
         for (b, list) in segments.enumerated() {
             var previous = 0
+            // The stem the segments since the last stem may continue, while they do.
+            var open: Range<Int>? = nil
             for s in list {
                 let branched = !s.hasBranch || (s.shared > 0 && s.start + s.shared < s.branch)
                 guard s.start >= previous, s.end > s.start + 1, s.end <= sequences[b].count, s.branch <= s.end, branched else {
@@ -101,6 +120,13 @@ public struct TokenBatch: Sendable, Equatable {
                         "sequence \(b): segment \(s.start)..<\(s.end) (shared \(s.shared), branch \(s.branch)) " +
                         "is out of order, outside the sequence, or branches without a shared prefix")
                 }
+                let stemmed = s.stem.isEmpty || (s.stem == open && s.start == previous)
+                guard stemmed, !s.isStem || (s.stem.isEmpty && !s.hasBranch) else {
+                    throw TrainingError.invalidArgument(
+                        "sequence \(b): segment \(s.start)..<\(s.end) continues rows \(s.stem) that are not the stem " +
+                        "right before it, or is a stem with a branch or a stem")
+                }
+                if s.isStem { open = s.start..<s.end } else if s.stem.isEmpty { open = nil }
                 previous = s.end
             }
         }
@@ -113,12 +139,16 @@ public struct TokenBatch: Sendable, Equatable {
         targets.reserveCapacity(sequences.count * T)
         for (b, s) in sequences.enumerated() {
             // Rows whose next row begins another segment or branch predict nothing.
-            var cuts = Set<Int>()
+            // A stem's last row predicts the first token of the segments continuing it (their
+            // first rows all hold it), so neither its end nor the first one's start cuts.
+            var cuts = Set<Int>(), kept = Set<Int>()
             for segment in segments[b] {
                 cuts.insert(segment.end)
                 if segment.hasBranch { cuts.insert(segment.branch) }
                 cuts.insert(segment.start)
+                if !segment.stem.isEmpty && segment.start == segment.stem.upperBound { kept.insert(segment.start) }
             }
+            cuts.subtract(kept)
             for t in 0..<T {
                 ids.append(t < s.count ? s[t] : padID)
                 targets.append(t + 1 < s.count && !cuts.contains(t + 1) ? s[t + 1] : -1)

@@ -72,7 +72,7 @@ public struct OrpoTrainCommand: ParsableCommand {
     @Option(name: .customLong("nll-scope"), help: "What the NLL term covers: sequence (prompt included, as TRL) or completion (default sequence).")
     public var nllScope: NLLScope?
 
-    @Option(name: .customLong("pair-layout"), help: "shared: each pair's prompt runs once for both responses (default); separate: chosen and rejected as two padded sequences, as TRL runs them. Loss and gradients are the same; only the logits/* metrics differ (TRL's average over padding rows).")
+    @Option(name: .customLong("pair-layout"), help: "shared: each pair's prompt runs once for both responses (default); prefix: as shared, and the tokens all pairs of a micro-batch begin with (such as a judge's instructions; 9 or more, else as shared) run once for all of them; separate: chosen and rejected as two padded sequences, as TRL runs them. Loss and gradients are the same; only the logits/* metrics differ (TRL's average over padding rows).")
     public var pairLayout: PairLayout?
 
     @Option(parsing: .unconditional, help: "Peak learning rate (default 1e-6).")

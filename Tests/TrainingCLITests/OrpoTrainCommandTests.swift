@@ -188,6 +188,37 @@ import Training
         #expect(a != TinyTraining.values(try #require(none.outcome).adapter))
     }
 
+    /// --pair-layout prefix trains pairs that begin with ten tokens alike to the shared layout's
+    /// adapter and losses (without dropout).
+    @Test func prefixLayoutTrainsAsTheSharedOne() throws {
+        let dir = try TinyTraining.directory()
+        let common = (40..<50).map(String.init).joined(separator: ",")
+        let lines = (0..<4).map { i in
+            #"{"prompt_input_ids":[2,\#(common),\#(10 + i)],"chosen_input_ids":[2,\#(common),\#(10 + i),20,\#(21 + i),1],"rejected_input_ids":[2,\#(common),\#(10 + i),30,1]}"#
+        }
+        try TinyTraining.write(lines, to: dir + "/pairs.jsonl")
+        // These pairs do take the prefix layout (a fallback to shared would pass the rest unseen).
+        let pairs = (0..<4).map { i in
+            let prompt = [2] + Array(40..<50) + [10 + i], chosen = prompt + [20, 21 + i, 1], rejected = prompt + [30, 1]
+            return TokenizedPair(promptIDs: prompt, chosenIDs: chosen, chosenLabels: chosen.indices.map { $0 < prompt.count ? -100 : chosen[$0] },
+                                 rejectedIDs: rejected, rejectedLabels: rejected.indices.map { $0 < prompt.count ? -100 : rejected[$0] })
+        }
+        #expect(try PreferenceBatch(pairs: pairs, padID: 0, layout: .prefix).layout == .prefix)
+        let base = [dir + "/pairs.jsonl", "--tokenized", "--r", "4", "--lr", "1e-2", "--batch-size", "4",
+                    "--max-steps", "3", "--dropout", "0"]
+        let shared = try TinyTraining.run(base + ["--adapter-out", dir + "/shared", "--pair-layout", "shared"])
+        let prefix = try TinyTraining.run(base + ["--adapter-out", dir + "/prefix", "--pair-layout", "prefix"])
+        #expect(prefix.error == nil, "\(String(describing: prefix.error))")
+        let a = TinyTraining.values(try #require(shared.outcome).adapter)
+        let b = TinyTraining.values(try #require(prefix.outcome).adapter)
+        var worst: Float = 0
+        for (x, y) in zip(a.joined(), b.joined()) { worst = max(worst, abs(x - y)) }
+        #expect(a.count == b.count && worst < 1e-4, "adapters differ by \(worst)")
+        let losses = { (r: TinyTraining.Run) in r.records.filter { $0["split"]?.string == "train" }.compactMap { $0["loss"]?.double } }
+        #expect(losses(shared).count == 3)
+        for (x, y) in zip(losses(shared), losses(prefix)) { #expect(abs(x - y) < 1e-5 * max(1, abs(x)), "\(x) against \(y)") }
+    }
+
     /// 6 steps straight, and 3 steps, a stop, a resume and 3 more, end with the same adapter: the
     /// checkpoint sits mid-epoch, after warmup, with two micro-batches per step.
     @Test func resumingFromACheckpointMatchesAnUninterruptedRun() throws {

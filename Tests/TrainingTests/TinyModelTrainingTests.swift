@@ -133,6 +133,39 @@ import Testing
         Self.expectSameGradients(plain.gradients, fused.gradients)
     }
 
+    typealias LayoutRun = (batch: PreferenceBatch, logp: [[Float]], loss: Double, metrics: ORPOMetrics, gradients: [[Float]])
+
+    /// One forward, loss and backward of `pairs` in `layout`: the batch, each sequence's completion
+    /// log-probs, the loss, the metrics and the adapter's gradients.
+    static func run(_ pairs: [TokenizedPair], _ layout: PairLayout, packRows: Int, scope: NLLScope,
+                    trainable: TrainableGemma, adapter: LoRAAdapter) throws -> LayoutRun {
+        let batch = try PreferenceBatch(pairs: pairs, padID: 0, layout: layout, packRows: packRows)
+        #expect(batch.layout == layout)
+        trainable.headChunkRows = 4
+        let pass = try trainable.forward(batch.tokens, lossRows: batch.lossRows(nll: scope), headGradient: true)
+        let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: scope)
+        adapter.zeroGradients()
+        try trainable.backward(pass, dLogProbs: result.dLogProbs)
+        let logp = (0..<(2 * pairs.count)).map { s in batch.completionRows(sequence: s).map { pass.logProbs[$0] } }
+        return (batch, logp, result.loss, result.metrics, adapter.modules.flatMap { [$0.parameters.gradA.array, $0.parameters.gradB.array] })
+    }
+
+    /// Another layout's run computes the separate layout's: the same tokens, log-probs, loss,
+    /// metrics (but TRL's logits/*, which average over padding) and gradients.
+    static func expectSameRun(_ separate: LayoutRun, _ other: LayoutRun) {
+        #expect(other.batch.pairTokens == separate.batch.pairTokens)
+        for (a, b) in zip(separate.logp, other.logp) {
+            #expect(a.count == b.count)
+            for (x, y) in zip(a, b) { #expect(abs(x - y) < 2e-5, "\(a) against \(b)") }
+        }
+        #expect(abs(separate.loss - other.loss) < 1e-5 * max(1, abs(separate.loss)))
+        for (name, value) in separate.metrics.named where !name.hasPrefix("logits/") {
+            let theirs = other.metrics.named.first { $0.0 == name }!.1
+            #expect(abs(value - theirs) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(theirs)")
+        }
+        expectSameGradients(separate.gradients, other.gradients)
+    }
+
     /// The shared layout (each pair's prompt run once, the rejected response a branch of it, pairs
     /// packed into one sequence or padded ones of a few rows) gives the separate layout's log-probs,
     /// loss, metrics (but TRL's logits/*, which average over padding) and gradients: across the
@@ -152,17 +185,8 @@ import Testing
         let pairs = [pair([40, 41, 42, 43, 44, 45], [50, 51, 52, 53, 54], [60, 61]),
                      pair([70, 71], [80, 81], [90, 91, 92, 93, 94, 95, 96]),
                      pair([30, 31, 32], [33, 34, 35, 36], [33, 34, 37])]
-        func run(_ layout: PairLayout, packRows: Int = PreferenceBatch.defaultPackRows)
-            throws -> (batch: PreferenceBatch, logp: [[Float]], loss: Double, metrics: ORPOMetrics, gradients: [[Float]]) {
-            let batch = try PreferenceBatch(pairs: pairs, padID: 0, layout: layout, packRows: packRows)
-            #expect(batch.layout == layout)
-            trainable.headChunkRows = 4
-            let pass = try trainable.forward(batch.tokens, lossRows: batch.lossRows(nll: scope), headGradient: true)
-            let result = try ORPOLoss.evaluate(pass, batch: batch, beta: 0.5, nll: scope)
-            adapter.zeroGradients()
-            try trainable.backward(pass, dLogProbs: result.dLogProbs)
-            let logp = (0..<(2 * pairs.count)).map { s in batch.completionRows(sequence: s).map { pass.logProbs[$0] } }
-            return (batch, logp, result.loss, result.metrics, adapter.modules.flatMap { [$0.parameters.gradA.array, $0.parameters.gradB.array] })
+        func run(_ layout: PairLayout, packRows: Int = PreferenceBatch.defaultPackRows) throws -> LayoutRun {
+            try Self.run(pairs, layout, packRows: packRows, scope: scope, trainable: trainable, adapter: adapter)
         }
         let separate = try run(.separate)
         // All three pairs packed in one sequence (17, 15 and 12 rows); then at most 17 rows a
@@ -171,19 +195,7 @@ import Testing
         let rows = { (b: PreferenceBatch) in b.tokens.batchSize * b.tokens.positions }
         #expect(packed.batch.tokens.batchSize == 1 && split.batch.tokens.batchSize == 3)
         #expect(rows(packed.batch) < rows(separate.batch) * 2 / 3, "\(rows(packed.batch)) rows against \(rows(separate.batch))")
-        for shared in [packed, split] {
-            #expect(shared.batch.pairTokens == separate.batch.pairTokens)
-            for (a, b) in zip(separate.logp, shared.logp) {
-                #expect(a.count == b.count)
-                for (x, y) in zip(a, b) { #expect(abs(x - y) < 2e-5, "\(a) against \(b)") }
-            }
-            #expect(abs(separate.loss - shared.loss) < 1e-5 * max(1, abs(separate.loss)))
-            for (name, value) in separate.metrics.named where !name.hasPrefix("logits/") {
-                let other = shared.metrics.named.first { $0.0 == name }!.1
-                #expect(abs(value - other) < 1e-5 * max(1, abs(value)), "\(name): \(value) against \(other)")
-            }
-            Self.expectSameGradients(separate.gradients, shared.gradients)
-        }
+        for shared in [packed, split] { Self.expectSameRun(separate, shared) }
         // A pair whose sequences share only BOS has no prompt row to share: the batch is laid out
         // separately.
         let bare = TokenizedPair(promptIDs: [2], chosenIDs: [2, 5, 1], chosenLabels: [-100, 5, 1],
@@ -191,6 +203,63 @@ import Testing
         #expect(try PreferenceBatch(pairs: pairs + [bare], padID: 0, layout: .shared).layout == .separate)
         // Nor does a batch with a pair longer than a packed sequence.
         #expect(try PreferenceBatch(pairs: pairs, padID: 0, layout: .shared, packRows: 16).layout == .separate)
+    }
+
+    /// The prefix layout (the tokens every pair begins with run once per packed sequence as a stem,
+    /// then each pair as in the shared layout) gives the separate layout's log-probs, loss,
+    /// metrics but logits/* and gradients: with the sliding window of 4 reaching back into the
+    /// stem, soft-capping (Gemma 2), pairs whose responses begin alike, a pair whose prompt is the
+    /// common part plus one token, and several packed sequences, each with its own copy of the stem.
+    @Test(arguments: ["gemma2", "gemma3"], NLLScope.allCases)
+    func prefixLayoutMatchesSeparateSequences(_ arch: String, _ scope: NLLScope) throws {
+        let model = try Self.model(arch)
+        let adapter = try Self.adapter(for: model.config, seed: 13)
+        let trainable = try TrainableGemma(model: model, adapter: adapter, pool: Self.pool)
+        let common = [20, 21, 22, 23, 24, 25, 26, 27, 28, 29]
+        func pair(_ prompt: [Int], _ chosen: [Int], _ rejected: [Int]) -> TokenizedPair {
+            let p = [2] + common + prompt
+            return TokenizedPair(promptIDs: p, chosenIDs: p + chosen + [1],
+                                 chosenLabels: [Int](repeating: -100, count: p.count) + chosen + [1],
+                                 rejectedIDs: p + rejected + [1],
+                                 rejectedLabels: [Int](repeating: -100, count: p.count) + rejected + [1])
+        }
+        let pairs = [pair([40, 41, 42, 43, 44, 45], [50, 51, 52, 53, 54], [60, 61]),
+                     pair([70], [80, 81], [90, 91, 92, 93, 94, 95, 96]),
+                     pair([30, 31, 32], [33, 34, 35, 36], [33, 34, 37]),
+                     pair([40, 41, 46], [55], [56])]
+        func run(_ layout: PairLayout, packRows: Int = PreferenceBatch.defaultPackRows) throws -> LayoutRun {
+            try Self.run(pairs, layout, packRows: packRows, scope: scope, trainable: trainable, adapter: adapter)
+        }
+        let separate = try run(.separate), shared = try run(.shared)
+        // The stem is BOS and the ten common tokens but the last (10 rows); the pairs' own parts
+        // are 17, 14, 12 and 9 rows: one sequence, then at most 30 rows a sequence (three).
+        let packed = try run(.prefix), split = try run(.prefix, packRows: 30)
+        let rows = { (b: PreferenceBatch) in b.tokens.sequences.reduce(0) { $0 + $1.count } }
+        #expect(packed.batch.tokens.batchSize == 1 && split.batch.tokens.batchSize == 3)
+        #expect(rows(packed.batch) == 10 + 17 + 14 + 12 + 9, "\(rows(packed.batch)) rows")
+        #expect(rows(packed.batch) < rows(shared.batch) - 2 * 10, "\(rows(packed.batch)) rows against \(rows(shared.batch))")
+        for stemmed in [packed, split] { Self.expectSameRun(separate, stemmed) }
+        // Pairs that begin with fewer than eight tokens alike, or a single pair, take the shared layout.
+        let short = TokenizedPair(promptIDs: [2, 20, 21, 3], chosenIDs: [2, 20, 21, 3, 5, 1], chosenLabels: [-100, -100, -100, -100, 5, 1],
+                                  rejectedIDs: [2, 20, 21, 3, 6, 1], rejectedLabels: [-100, -100, -100, -100, 6, 1])
+        #expect(try PreferenceBatch(pairs: pairs + [short], padID: 0, layout: .prefix).layout == .shared)
+        #expect(try PreferenceBatch(pairs: [pairs[0]], padID: 0, layout: .prefix).layout == .shared)
+    }
+
+    /// A segment may continue only the stem right before it, and a stem has no branch.
+    @Test func stemSegmentsAreChecked() throws {
+        let ids = Array(10..<30)
+        typealias S = TokenBatch.Segment
+        _ = try TokenBatch(sequences: [ids], padID: 0, segments: [[S(start: 0, end: 5, isStem: true),
+                                                                   S(start: 5, end: 9, shared: 1, branch: 7, stem: 0..<5),
+                                                                   S(start: 9, end: 12, stem: 0..<5)]])
+        for bad in [[S(start: 0, end: 5), S(start: 5, end: 9, stem: 0..<5)],
+                    [S(start: 0, end: 5, isStem: true), S(start: 6, end: 9, stem: 0..<5)],
+                    [S(start: 0, end: 5, isStem: true), S(start: 5, end: 8), S(start: 8, end: 11, stem: 0..<5)],
+                    [S(start: 0, end: 5, shared: 1, branch: 3, isStem: true)],
+                    [S(start: 0, end: 5, isStem: true), S(start: 5, end: 9, stem: 0..<5, isStem: true)]] {
+            #expect(throws: TrainingError.self) { try TokenBatch(sequences: [ids], padID: 0, segments: [bad]) }
+        }
     }
 
     /// The loss rows: every row whose log-prob ORPO reads, and no rejected prompt row; a gradient
