@@ -174,11 +174,10 @@ enum Attention {
         }
     }
 
-    /// Softmax over the visible keys of one row (`visible`: ascending ranges, some maybe empty);
-    /// every other entry becomes 0. A row without visible keys (only padding queries far past a
-    /// sliding window) stays all zero.
-    private static func softmax(_ row: UnsafeMutablePointer<Float>, _ visible: [Range<Int>], count T: Int) {
-        let ranges = visible.filter { !$0.isEmpty }
+    /// Softmax over the visible keys of one row (`ranges`: ascending, some maybe empty, which
+    /// every loop below passes over); every other entry becomes 0. A row without visible keys
+    /// (only padding queries far past a sliding window) stays all zero.
+    private static func softmax(_ row: UnsafeMutablePointer<Float>, _ ranges: [Range<Int>], count T: Int) {
         var next = 0
         for r in ranges {
             for j in next..<max(next, r.lowerBound) { row[j] = 0 }

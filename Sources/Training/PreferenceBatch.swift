@@ -80,8 +80,8 @@ public struct PreferenceBatch: Sendable {
         let B = pairs.count
         // The rows of sequence s's positions t: rowOf[s](t).
         var rowOf: [(Int) -> Int] = []
-        let stemmed = layout == .prefix ? Self.stemmed(pairs, packRows: packRows) : nil
-        if layout != .separate, let (stem, parts) = stemmed ?? Self.segments(pairs, packRows: packRows).map({ (stem: [Int](), parts: $0) }) {
+        if layout != .separate, let whole = Self.segments(pairs, packRows: packRows) {
+            let (stem, parts) = layout == .prefix ? Self.stemmed(pairs, whole) : ([], whole)
             // Segments packed into k = ⌈rows / packRows⌉ sequences of about equal length (the
             // longest first, each into the shortest sequence so far), which are padded to the
             // longest of them: little padding, and probs of about [packRows, packRows] per
@@ -149,17 +149,16 @@ public struct PreferenceBatch: Sendable {
         return parts
     }
 
-    /// The prefix layout's stem and parts: the first S tokens of every sequence of the batch, and
-    /// each pair's segment after them, as `segments` lays it out but with the stem's rows left
-    /// out (the branch's copy of the last shared row stays the segment's). S is one less than the
-    /// tokens all sequences begin with (the segments' first row holds the last common token, which
-    /// the stem's last row predicts) and leaves every pair a shared row of its own; nil for fewer
-    /// than two pairs or when S is under `minimumStem` (the shared layout), and when `segments`
-    /// gives nil (a pair with no prompt row to share, a segment longer than `packRows`: the
-    /// separate layout).
-    private static func stemmed(_ pairs: [TokenizedPair], packRows: Int)
-        -> (stem: [Int], parts: [(ids: [Int], shared: Int, chosen: Int)])? {
-        guard pairs.count >= 2, let whole = segments(pairs, packRows: packRows) else { return nil }
+    /// The prefix layout's stem and parts from the shared layout's segments (`whole`): the first
+    /// S tokens of every sequence of the batch, and each segment after them (the branch's copy of
+    /// the last shared row stays the segment's). S is one less than the tokens all sequences begin
+    /// with (the segments' first row holds the last common token, which the stem's last row
+    /// predicts) and leaves every pair a shared row of its own; no stem and `whole` as it is (the
+    /// shared layout) for fewer than two pairs or when S is under `minimumStem`. A part with the
+    /// stem is as long as its whole segment, which `segments` kept within packRows.
+    private static func stemmed(_ pairs: [TokenizedPair], _ whole: [(ids: [Int], shared: Int, chosen: Int)])
+        -> (stem: [Int], parts: [(ids: [Int], shared: Int, chosen: Int)]) {
+        guard pairs.count >= 2 else { return ([], whole) }
         let first = pairs[0].chosenIDs
         var common = first.count
         for ids in pairs.flatMap({ [$0.chosenIDs, $0.rejectedIDs] }) {
@@ -169,8 +168,7 @@ public struct PreferenceBatch: Sendable {
         }
         // Each pair's own shared rows (whole.shared − S) must stay at least one.
         let S = min(common - 1, (whole.map(\.shared).min() ?? 0) - 1)
-        guard S >= minimumStem else { return nil }
-        // A part with the stem is as long as its whole segment, which `segments` kept within packRows.
+        guard S >= minimumStem else { return ([], whole) }
         let parts = whole.map { (ids: Array($0.ids[S...]), shared: $0.shared - S, chosen: $0.chosen - S) }
         return (Array(first[..<S]), parts)
     }
