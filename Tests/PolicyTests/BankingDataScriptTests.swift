@@ -138,6 +138,13 @@ struct BankingDataScriptTests {
         ("judge/written/train-w1.jsonl",
          "{\"id\": \"jw1-x\", \"question\": \"What should I pack for a week in Bali?\", \"answer\": \"I only help with banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
          "training record 'jw1-x' and validation record 'jw4-0003' ask the same question"),
+        // A reference answer (w11, w12) on an off-topic question, or empty.
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"Hi?\", \"answer\": \"I only help with banking.\", \"reference\": \"Hello.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
+         "source/judge/written/train-w1.jsonl:323: field 'reference' is for a banking question"),
+        ("judge/written/train-w1.jsonl",
+         "{\"id\": \"jw1-x\", \"question\": \"What is APR?\", \"answer\": \"A rate.\", \"reference\": \" \", \"label\": 1, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 1}, \"family\": {\"kind\": \"banking-answer\", \"note\": \"n\"}}",
+         "source/judge/written/train-w1.jsonl:323: field 'reference' must be a non-empty string"),
         ("judge/written/validation-w4.jsonl", "{\"id\": \"jw4-x\",",
          "source/judge/written/validation-w4.jsonl:323: not valid JSON"),
         ("judge/written/excluded.txt", "jw99-0001",
@@ -211,6 +218,19 @@ struct BankingDataScriptTests {
         #expect(heldOutCounts(run.stderr).map { $0 == before } == true, "\(run.stderr)")
         let text = try String(contentsOfFile: dir.file("judge-written.jsonl"), encoding: .utf8)
         #expect(text.contains("\"id\": \"jw1-x\""))
+    }
+
+    /// A written record may carry the reference answer it is judged beside; it is kept with it.
+    @Test func aWrittenRecordKeepsItsReference() throws {
+        let line = "{\"id\": \"jw1-x\", \"question\": \"Can a fixed mortgage rate change in the fixed term?\", "
+            + "\"answer\": \"Yes, whenever the base rate moves.\", \"reference\": \"No, it stays the same for the fixed period.\", "
+            + "\"label\": 0, \"topic\": \"banking\", \"node_labels\": {\"topic\": 1, \"declined\": 0, \"correct\": 0}, "
+            + "\"family\": {\"kind\": \"wrong-answer\", \"note\": \"n\"}}"
+        let (run, dir) = try runAppending(line, to: "judge/written/train-w1.jsonl")
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = try String(contentsOfFile: dir.file("judge-written.jsonl"), encoding: .utf8)
+        let kept = try #require(text.split(separator: "\n").first { $0.contains("\"id\": \"jw1-x\"") })
+        #expect(kept.contains("\"reference\": \"No, it stays the same for the fixed period.\""))
     }
 
     @Test func aMissingHeldOutWordingIsReported() throws {
