@@ -138,7 +138,7 @@ struct BankingDataScriptTests {
         ("judge/written/train-w1.jsonl",
          "{\"id\": \"jw1-x\", \"question\": \"What should I pack for a week in Bali?\", \"answer\": \"I only help with banking.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
          "training record 'jw1-x' and validation record 'jw4-0003' ask the same question"),
-        // A reference answer (w11–w14) on an off-topic question, or empty.
+        // A reference answer (w11–w18) on an off-topic question, or empty.
         ("judge/written/train-w1.jsonl",
          "{\"id\": \"jw1-x\", \"question\": \"Hi?\", \"answer\": \"I only help with banking.\", \"reference\": \"Hello.\", \"label\": 1, \"topic\": \"off_topic\", \"node_labels\": {\"topic\": 0, \"declined\": 1, \"correct\": null}, \"family\": {\"kind\": \"refusal\", \"note\": \"n\"}}",
          "source/judge/written/train-w1.jsonl:323: field 'reference' is for a banking question"),
